@@ -1,0 +1,61 @@
+# kuril-research: `make reports` (the main job) and `make test` (every test) set everything up on a fresh machine.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
+
+.PHONY: help env reports test test-nbs test-py drift data validate lab hooks docs bench chromium readme clean
+
+help:
+	@echo "make reports   build the environment if needed, then run every report in the catalogue"
+	@echo "make test      build the environment if needed, then run every test"
+	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] sources_dir)"
+	@echo "make docs      build the docs site into _docs/"
+	@echo "make bench     benchmark the report runner"
+	@echo "make lab       start JupyterLab with the project's kernel"
+	@echo "make hooks     install nbdev's git hooks (clean notebooks on commit)"
+
+env: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name kuril-research --display-name "Python (kuril-research)" >/dev/null
+	touch $(STAMP)
+
+reports: $(STAMP)
+	$(BIN)/kuril run
+
+data: $(STAMP)
+	$(BIN)/kuril data build
+
+validate: $(STAMP)
+	$(BIN)/kuril data validate
+
+test: $(STAMP) chromium drift test-nbs test-py
+
+drift: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/drift
+
+test-nbs: $(STAMP)
+	$(BIN)/nbdev-test --n-workers 2
+
+test-py: $(STAMP)
+	$(BIN)/python -m pytest
+
+chromium:
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"; fi; }
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=nbs
+
+hooks: $(STAMP)
+	$(BIN)/nbdev-install-hooks
+
+clean:
+	rm -rf _docs _proc .pytest_cache
