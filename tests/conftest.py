@@ -1,0 +1,35 @@
+"Shared fixtures: the project root, its settings, and the raw sources folder when it is present."
+import os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+@pytest.fixture(scope="session")
+def settings():
+    from kuril_research.settings import load_settings
+    return load_settings(ROOT / "settings.ini")
+
+@pytest.fixture(scope="session")
+def sources_dir(settings):
+    "The raw sources folder; tests that rebuild the data package skip when it is absent (a clone without it)."
+    if not settings.sources_dir.is_dir():
+        pytest.skip(f"raw sources folder not present ({settings.sources_dir.name}): the committed data/ is used as it is")
+    return settings.sources_dir
+
+def kuril(*args, cwd=ROOT, env=None):
+    "Run the `kuril` console script; return the CompletedProcess."
+    e = {**os.environ, **(env or {})}
+    return subprocess.run([str(BIN / "kuril"), *args], cwd=cwd, env=e, capture_output=True, text=True)
+
+@pytest.fixture
+def data_copy(tmp_path, settings):
+    "A scratch copy of the committed data package."
+    dest = tmp_path / "data"
+    shutil.copytree(settings.data_dir, dest)
+    return dest
