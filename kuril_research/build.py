@@ -14,9 +14,9 @@ from .errors import KurilError, SourceError, DataFormatError, ValidationError
 from .sources import SourceDir, read_csv
 
 # %% auto #0
-__all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'fld', 'Table', 'step', 'curated_path', 'load_steps',
-           'sources_table', 'write_table', 'resource', 'datapackage', 'run_steps', 'write_package', 'swap_in',
-           'build_package']
+__all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'fld', 'Table', 'FileResource', 'step', 'curated_path',
+           'load_steps', 'sources_table', 'write_table', 'resource', 'datapackage', 'run_steps', 'write_package',
+           'swap_in', 'build_package']
 
 # %% ../nbs/03_build.ipynb #9ebcfa3e
 def fld(name:str, # column name
@@ -59,6 +59,30 @@ class Table:
             raise KurilError(f"table {self.name}: columns {list(self.df.columns)} do not match its fields {names}")
         if not set(self.primary_key) <= set(names):
             raise KurilError(f"table {self.name}: primary key {self.primary_key} not among its fields")
+
+# %% ../nbs/03_build.ipynb #97455231
+@dataclass
+class FileResource:
+    "A non-tabular resource (e.g. GeoJSON) that a build step produces as finished bytes."
+    name: str # resource name and file stem: data/<name>.<format>
+    title: str # one-line title
+    description: str # what the file holds, its basis and caveats
+    format: str # file format and extension, e.g. "geojson"
+    mediatype: str # e.g. "application/geo+json"
+    content: bytes # the file, deterministic
+    source_ids: list # the sources the file draws on
+    coverage: dict = dc_field(default_factory=dict) # e.g. {"features": 7}
+    new_sources: list = dc_field(default_factory=list) # source records (dicts) this step adds
+    @property
+    def path(self) -> str: return f"{self.name}.{self.format}"
+    def descriptor(self, inputs:list # [{"path": raw file, "sha256": ...}] the step read
+                  ) -> dict:
+        "The Frictionless resource descriptor of the file."
+        import hashlib
+        return {"name": self.name, "path": self.path, "profile": "data-resource", "title": self.title,
+                "description": self.description, "format": self.format, "mediatype": self.mediatype,
+                "encoding": "utf-8", "bytes": len(self.content), "hash": "sha256:" + hashlib.sha256(self.content).hexdigest(),
+                "coverage": self.coverage, "source_ids": sorted(self.source_ids), "inputs": inputs}
 
 # %% ../nbs/03_build.ipynb #41816f8e
 STEPS = {}
@@ -142,7 +166,7 @@ def datapackage(resources:list, # resource descriptors
             if not pd.isna(r.raw_folder)]
     return {"name": PACKAGE_NAME, "title": "kuril-research curated data package",
             "description": "Trade, prices, events, islands, politics and claims data on the Japan–Russia dispute over the southern Kuril Islands, built by `kuril data build` from public extracts. Every row names its source.",
-            "profile": "tabular-data-package",
+            "profile": "tabular-data-package" if all(r["profile"] == "tabular-data-resource" for r in resources) else "data-package",
             "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 (the curation); each source keeps its own terms, see the sources table", "path": "https://creativecommons.org/licenses/by/4.0/"}],
             "sources": srcs, "resources": resources}
 
@@ -171,7 +195,7 @@ def run_steps(sources_dir:Path, # the raw sources folder
         if only and name not in only: continue
         src = _Tracking(sources_dir)
         out = fn(src)
-        out = [out] if isinstance(out, Table) else list(out)
+        out = [out] if isinstance(out, (Table, FileResource)) else list(out)
         used = [{"path": rel, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for rel, p in sorted(src.used.items())]
         for t in out:
             if t.name in inputs: raise KurilError(f"table {t.name} is produced by two build steps")
@@ -185,8 +209,9 @@ def write_package(tables:list, # the tables from `run_steps`
     "Write the tables, the sources table and datapackage.json into `out`."
     src = sources_table([s for t in tables for s in t.new_sources])
     allt = sorted(tables, key=lambda t: t.name) + [src]
-    for t in allt: write_table(t, out)
-    dp = datapackage([resource(t, inputs.get(t.name, [])) for t in allt], src.df)
+    for t in allt: write_table(t, out) if isinstance(t, Table) else (out / t.path).write_bytes(t.content)
+    dp = datapackage([resource(t, inputs.get(t.name, [])) if isinstance(t, Table) else t.descriptor(inputs.get(t.name, []))
+                      for t in allt], src.df)
     (out / "datapackage.json").write_text(json.dumps(dp, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return dp
 
