@@ -1,0 +1,117 @@
+"""The data build and the package checks: bad input stops the build and leaves the package as it was, hand edits
+of the package are caught by `kuril data validate` and by `load`, the Frictionless validator accepts the committed
+package, and a rebuild from the raw sources reproduces it byte for byte."""
+import csv, hashlib, io, shutil, subprocess
+from pathlib import Path
+import pandas as pd
+import pytest
+from conftest import kuril, BIN
+from kuril_research.errors import ValidationError
+
+def snapshot(folder:Path) -> dict:
+    "Every file under `folder` (relative path -> sha256 of its bytes)."
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+def leftovers(folder:Path) -> list:
+    "Scratch folders a build left beside `folder`."
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}."))
+
+@pytest.fixture
+def sources_copy(tmp_path, sources_dir):
+    "A scratch copy of the raw sources folder, to break on purpose."
+    dest = tmp_path / "sources"
+    shutil.copytree(sources_dir, dest)
+    return dest
+
+def failed_build(sources:Path, data:Path) -> str:
+    "Run a build that must fail: check exit status 2, one line on stderr and an untouched package; return the line."
+    before = snapshot(data)
+    r = kuril("data", "build", "--sources", str(sources), "--data", str(data))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.startswith("kuril: error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert snapshot(data) == before
+    assert leftovers(data) == []
+    return r.stderr
+
+# (a) the sources folder is missing
+def test_missing_sources_folder(tmp_path, data_copy):
+    err = failed_build(tmp_path / "no-sources", data_copy)
+    assert f"sources folder {tmp_path / 'no-sources'} not found" in err
+
+# (b) one source file is missing
+@pytest.mark.parametrize("rel", [
+    "econ/imf_dots_annual_by_reporter_2022snapshot/dots_russia_reported_all_partners_annual_usd_m.csv",
+    "econ/jp_ru_trade_reported_figures_pages/sources_index.csv",
+    "econ/fx_rub_usd_cbr_official/cbr_usd_rub_official_daily_1992_2023.csv",
+])
+def test_missing_source_file(sources_copy, data_copy, rel):
+    (sources_copy / rel).unlink()
+    assert f"source file {rel} not found" in failed_build(sources_copy, data_copy)
+
+# (c) a source CSV with a malformed row, a non-numeric value or a duplicate key
+def edit_lines(path:Path, edit) -> None:
+    "Rewrite a text file through `edit(list of lines) -> list of lines` (index 0 = the header, line 1)."
+    path.write_text("\n".join(edit(path.read_text(encoding="utf-8").split("\n"))), encoding="utf-8")
+
+def set_cell(lines:list, line:int, column:str, value:str) -> list:
+    "The CSV lines with one cell replaced (line 1 = the header)."
+    header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[line - 1]]))
+    row[header.index(column)] = value
+    out = io.StringIO(); csv.writer(out, lineterminator="").writerow(row)
+    return lines[:line - 1] + [out.getvalue()] + lines[line:]
+
+BRENT = "econ/eia_brent_wti_spot_datahub/brent-monthly.csv"
+DOTS = "econ/imf_dots_annual_by_reporter_2022snapshot/dots_focus_dyads_annual_usd_m.csv"
+GDP = "econ/wb_gdp_current_usd_datahub/gdp_current_usd_selected.csv"
+
+@pytest.mark.parametrize("rel,edit,message", [
+    (BRENT, lambda ls: ls[:9] + [ls[9] + ",extra"] + ls[10:], f"{BRENT} line 10: 3 fields, the header has 2"),
+    (DOTS, lambda ls: set_cell(ls, 5, "value_musd", "17x.6"), f"{DOTS} line 5 column value_musd: '17x.6' — expected a number"),
+    (GDP, lambda ls: ls[:2] + [ls[1]] + ls[3:], f"{GDP} line 3 columns iso3, year: duplicate key"),
+], ids=["malformed-row", "non-numeric", "duplicate-key"])
+def test_bad_source_csv(sources_copy, data_copy, rel, edit, message):
+    edit_lines(sources_copy / rel, edit)
+    assert message in failed_build(sources_copy, data_copy)
+
+# (d) hand edits of the package: wrong type, out of range, duplicate primary key, unknown source_id
+def edit_table(data:Path, table:str, edit) -> None:
+    "Rewrite data/<table>.csv through `edit(frame of strings)`."
+    p = data / f"{table}.csv"
+    df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    edit(df).to_csv(p, index=False, lineterminator="\n")
+
+def set_value(df, row, col, value):
+    df.loc[row - 2, col] = value  # row 1 is the header
+    return df
+
+@pytest.mark.parametrize("table,edit,message", [
+    ("trade", lambda df: set_value(df, 7, "year", "19x2"), ["data/trade.csv row 7 field year: '19x2' breaks type year"]),
+    ("trade", lambda df: set_value(df, 4, "value", "-5.0"), ["data/trade.csv row 4 field value: '-5.0' breaks constraint minimum 0"]),
+    ("fx", lambda df: pd.concat([df.iloc[:3], df.iloc[[1]], df.iloc[3:]], ignore_index=True),
+     ["data/fx.csv row 5 field source_id,currency,frequency,statistic,period: ", "breaks primary key (duplicate)"]),
+    ("brent", lambda df: set_value(df, 3, "source_id", "no_such_source"),
+     ["data/brent.csv row 3 field source_id: 'no_such_source' breaks foreign key (sources.source_id)"]),
+], ids=["wrong-type", "out-of-range", "duplicate-key", "unknown-source"])
+def test_hand_edit_is_caught(data_copy, table, edit, message):
+    from kuril_research.data import load
+    edit_table(data_copy, table, edit)
+    r = kuril("data", "validate", "--data", str(data_copy), "--no-peer")
+    assert r.returncode == 2 and r.stderr.startswith("kuril: error: "), r.stdout + r.stderr
+    with pytest.raises(ValidationError) as e:
+        load(table, data_copy)
+    for part in message:
+        assert part in r.stderr and part in str(e.value)
+
+# (e) the peer validator accepts the committed package
+def test_frictionless_accepts_the_package(settings):
+    r = subprocess.run([str(BIN / "frictionless"), "validate", str(settings.data_dir / "datapackage.json")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:]
+
+# (f) determinism: two builds from the sources are byte-identical, and equal to the committed package
+def test_build_is_deterministic(tmp_path, sources_dir, settings):
+    a, b = tmp_path / "a" / "data", tmp_path / "b" / "data"
+    for d in (a, b):
+        r = kuril("data", "build", "--sources", str(sources_dir), "--data", str(d))
+        assert r.returncode == 0, r.stderr
+    assert snapshot(a) == snapshot(b)
+    assert snapshot(a) == snapshot(settings.data_dir), "data/ is not what the sources and the build steps give: run `kuril data build` and commit data/"
