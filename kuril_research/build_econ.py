@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/build_econ.html.md"""
 
 # %% ../nbs/03a_build_econ.ipynb #d4c3beb5
 from __future__ import annotations
-import re
+import hashlib, re
 import pandas as pd
 from .build import Table, fld, step, curated_path
 from .errors import DataFormatError
@@ -14,10 +14,11 @@ from .sources import SourceDir, read_csv
 
 # %% auto #0
 __all__ = ['CONTROLS', 'FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'PAGES',
-           'REPORTED_INDICATORS', 'EIA', 'PERIOD_FIELDS', 'FX', 'RUB', 'TRY', 'FX_STATISTICS', 'LNG', 'EUROSTAT',
-           'trade_from_dots', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade', 'reporter_side',
-           'release', 'year_basis', 'page_sources', 'build_reported', 'build_brent', 'partial_year', 'fx_from_fed',
-           'fx_from_cbr', 'fx_from_oecd', 'build_fx', 'build_gdp', 'customs_release', 'build_lng_imports_monthly',
+           'REPORTED_INDICATORS', 'REPORTED_TRADE_FIELDS', 'REPORTED_COMPOSITION_FIELDS', 'REPORTED_ENERGY_FIELDS',
+           'EIA', 'PERIOD_FIELDS', 'FX', 'RUB', 'TRY', 'FX_STATISTICS', 'LNG', 'EUROSTAT', 'trade_from_dots',
+           'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade', 'reporter_side', 'release',
+           'year_basis', 'page_sources', 'build_reported', 'build_brent', 'partial_year', 'fx_from_fed', 'fx_from_cbr',
+           'fx_from_oecd', 'build_fx', 'build_gdp', 'customs_release', 'build_lng_imports_monthly',
            'build_eu_trade_russia_monthly']
 
 # %% ../nbs/03a_build_econ.ipynb #efb30e1a
@@ -242,37 +243,47 @@ def year_basis(period_type:str # the file's period_type, e.g. "fiscal_year (Apr 
 
 # %% ../nbs/03a_build_econ.ipynb #192c3ec5
 _PAGE_COLS = {"source_title": "string", "source_url": "string", "source_page_date": "string", "source_publisher_and_original": "string"}
-_REPORTED_COMMON = {"value": "number", "value_qualifier": "string", "unit": "string", "figure_as_stated": "string",
-                    "value_jpy_bn_derived": "number", "notes": "string"}
 
 def _page_id(key:str) -> str:
     "The source_id of a page: `page.` + its source_key, made safe for the id pattern."
     return "page." + re.sub(r"[^a-z0-9_.-]+", "-", key.lower())
 
-def page_sources(src:SourceDir # the sources folder
+def _page_records(pages:pd.DataFrame, ids:pd.Series, note:pd.Series) -> pd.DataFrame:
+    "Source records for pages given by their page columns; indexed by URL."
+    return pd.DataFrame({"source_id": ids.values, "publisher": pages.source_publisher_and_original.fillna("not stated").values,
+                         "title": pages.source_title.values, "location": pages.source_url.values, "access_date": pages.source_page_date.values,
+                         "licence": "not stated", "raw_folder": None, "notes": note.values}, index=pd.Index(pages.source_url.values))
+
+def page_sources(src:SourceDir, # the sources folder
+                 rows:list, # the page-compiled files, as read by `_read`
                 ) -> pd.DataFrame:
-    "One source record per page of `sources_index.csv`, with its source_id; indexed by URL."
+    "One source record per page the files name, indexed by URL: from `sources_index.csv`, else from the rows' own page columns."
     idx = _read(src, f"{PAGES}/sources_index.csv", {"source_key": "string", **_PAGE_COLS}, key=["source_key"], required=["source_key", "source_url", "source_title"])
     dup = idx.source_url.duplicated()
     if dup.any(): _fail(idx, dup.idxmax(), "source_url", "the same page is listed twice")
-    return pd.DataFrame({"source_id": idx.source_key.map(_page_id), "publisher": idx.source_publisher_and_original.fillna("not stated"),
-                         "title": idx.source_title, "location": idx.source_url, "access_date": idx.source_page_date,
-                         "licence": "not stated", "raw_folder": None,
-                         "notes": "page compiled in econ/jp_ru_trade_reported_figures_pages (sources_index.csv source_key " + idx.source_key + ")"}
-                        ).set_axis(pd.Index(idx.source_url, name=None))
+    known = _page_records(idx, idx.source_key.map(_page_id),
+                          "page compiled in econ/jp_ru_trade_reported_figures_pages (sources_index.csv source_key " + idx.source_key + ")")
+    rest = pd.concat([df[list(_PAGE_COLS)] for df in rows]).drop_duplicates("source_url")
+    rest = rest[~rest.source_url.isin(idx.source_url)]
+    derived = _page_records(rest, rest.source_url.map(lambda u: "page." + hashlib.sha1(u.encode()).hexdigest()[:10]),
+                            pd.Series("page compiled in econ/jp_ru_trade_reported_figures_pages (not in sources_index.csv)", index=rest.index))
+    return pd.concat([known, derived])
 
-def _reported(src:SourceDir, file:str, columns:dict, key:list, pages:pd.DataFrame, basis, prep=None) -> pd.DataFrame:
-    "A page-compiled file with its page source_id and the three basis columns (`basis(df)` gives the text the rules read)."
-    df = _read(src, f"{PAGES}/{file}", {**columns, **_REPORTED_COMMON, **_PAGE_COLS}, key=key + ["unit"], required=key + ["source_url", "figure_as_stated"])
-    if prep: df = prep(df)
-    unknown = ~df.source_url.isin(pages.index)
-    if unknown.any(): _fail(df, unknown.idxmax(), "source_url", "page not in sources_index.csv")
+def _read_reported(src:SourceDir, file:str, columns:dict, key:list) -> pd.DataFrame:
+    "A page-compiled file, read strictly; `key` (with unit) must be unique."
+    common = {"value": "number", "value_qualifier": "string", "unit": "string", "figure_as_stated": "string", "value_jpy_bn_derived": "number", "notes": "string"}
+    return _read(src, f"{PAGES}/{file}", {**columns, **common, **_PAGE_COLS}, key=key + ["unit"], required=key + ["source_url", "source_title", "figure_as_stated"])
+
+def _with_basis(df:pd.DataFrame, # a page-compiled file
+                pages:pd.DataFrame, # from `page_sources`
+                text:pd.Series, # the text the basis rules read, per row
+               ) -> pd.DataFrame:
+    "The file with its page source_id, the derived basis columns and the package's column names."
     other = df.source_title != pages.title.reindex(df.source_url).values
     if other.any(): _fail(df, other.idxmax(), "source_title", "differs from the page's title in sources_index.csv")
-    text = basis(df).fillna("")
+    text = text.fillna("")
     return df.assign(source_id=pages.source_id.reindex(df.source_url).values, year_basis=df.period_type.map(year_basis),
-                     reporter_side=text.map(reporter_side), release=text.map(release),
-                     yoy_change_pct=df.get("yoy_change_pct_as_stated"), value_jpy_bn=df.value_jpy_bn_derived)
+                     reporter_side=text.map(reporter_side), release=text.map(release), value_jpy_bn=df.value_jpy_bn_derived)
 
 def _period_years(df:pd.DataFrame) -> str:
     "The first and last year named in the period codes (FY2022 counts as 2022)."
@@ -280,14 +291,16 @@ def _period_years(df:pd.DataFrame) -> str:
     return f"{y.min()}–{y.max()}"
 
 # %% ../nbs/03a_build_econ.ipynb #d4433917
-def _basis_fields(source:str) -> list:
+def _basis_fields(text:str # what the basis rules read, for the descriptions
+                 ) -> list:
+    "The source, period and derived basis fields of a reported-figures table."
     return [
         fld("source_id", "string", "The page the figure is taken from (a `page.` record of the sources table).", required=True),
         fld("period", "string", "The period as the compilation codes it: YYYY, YYYY-MM, YYYY-H1, YYYY-Qn, FYYYYY (Japanese fiscal year April–March), YYYY-01..MM (year to date).", required=True),
         fld("period_type", "string", "The kind of period as the compilation states it (calendar_year, fiscal_year (...), half_year, quarter, ytd (...), month ...).", required=True),
         fld("year_basis", "string", "Derived from period_type: calendar, fiscal (Japanese fiscal year, April–March) or not stated (the page leaves it open).", required=True, enum=["calendar", "fiscal", "not stated"]),
-        fld("reporter_side", "string", f"Derived from {source} by fixed rules: whose statistic the figure is (Japan: Japan MOF/customs/METI/ROTOBO; Russia: Russian customs, MEDT, embassy or ministers); not stated where the text says the basis is not stated or names neither.", required=True, enum=["Japan", "Russia", "not stated"]),
-        fld("release", "string", f"Derived from {source}: preliminary where the text says so (preliminary, 速報), else not stated.", required=True, enum=["preliminary", "not stated"]),
+        fld("reporter_side", "string", f"Derived from {text} by fixed rules: whose statistic the figure is (Japan: Japan MOF/customs/METI/ROTOBO; Russia: Russian customs, MEDT, embassy or ministers); not stated where the text says the basis is not stated or names neither.", required=True, enum=["Japan", "Russia", "not stated"]),
+        fld("release", "string", f"Derived from {text}: preliminary where the text says so (preliminary, 速報), else not stated.", required=True, enum=["preliminary", "not stated"]),
     ]
 
 _FIGURE_FIELDS = [
@@ -300,63 +313,66 @@ _FIGURE_TAIL = [
     fld("value_jpy_bn", "number", "Yen figures in JPY billions, derived by the compilation (億円 ÷ 10, JPY trn × 1000); empty otherwise.", unit="JPY billions"),
     fld("notes", "string", "The compilation's notes (garbled or implausible items are flagged here)."),
 ]
+_REPORTED_ABOUT = ("Figures as restated on archived web pages (news agencies, research columns, embassy texts), compiled in "
+                   "econ/jp_ru_trade_reported_figures_pages; not an official file, kept apart from `trade`. Each row names its page. Secondary "
+                   "reporting, often of preliminary releases; USD values in news items are usually converted by the outlet at the current "
+                   "exchange rate. year_basis, reporter_side and release are derived by fixed rules from the text (see the field descriptions).")
+
+def _reported_coverage(df:pd.DataFrame, gaps:str) -> dict:
+    return {"temporal": _period_years(df), "periods": f"{df.period.nunique()} distinct periods", "gaps": gaps}
 
 # %% ../nbs/03a_build_econ.ipynb #c430964d
 REPORTED_INDICATORS = ["turnover", "jp_exports_to_ru", "jp_imports_from_ru", "ru_exports_to_jp", "ru_imports_from_jp",
                        "jp_balance_with_ru", "ru_surplus_with_jp", "ru_share_of_jp_total_trade", "jp_share_of_ru_turnover"]
+REPORTED_TRADE_FIELDS = _basis_fields("data_basis") + [
+    fld("data_basis", "string", "Who compiled the statistic, as the compilation states it (Japan MOF customs statistics ... as reported by X, Russian-side data, ROTOBO, basis not stated ...).", required=True),
+    fld("indicator", "string", "What the figure measures: turnover (exports + imports), Japan's exports to / imports from Russia, Russia's exports to / imports from Japan, Japan's balance with Russia (negative = Japanese deficit), Russia's surplus, or a share.", required=True, enum=REPORTED_INDICATORS),
+] + _FIGURE_FIELDS + [fld("yoy_change_pct", "number", "The year-on-year change as the page states it.", unit="%")] + _FIGURE_TAIL
+REPORTED_COMPOSITION_FIELDS = _basis_fields("the page's publisher line and the notes") + [
+    fld("direction", "string", "The flow the item belongs to (jp_exports_to_ru, jp_imports_from_ru; one row on Russia's car imports), as the compilation states it.", required=True),
+    fld("item_as_named", "string", "The product as the page names it."),
+    fld("item_en", "string", "The product in English, as the compilation renders it.", required=True),
+    fld("measure", "string", "value, yoy_change_value, share_of_flow or share_of_partner_imports, as the compilation codes it.", required=True),
+] + _FIGURE_FIELDS + _FIGURE_TAIL
+REPORTED_ENERGY_FIELDS = _basis_fields("the page's publisher line and the notes") + [
+    fld("commodity", "string", "The fuel as the compilation names it (LNG, crude oil, coal, thermal coal ...; 'LNG (printed as LPG)' kept as printed).", required=True),
+    fld("measure", "string", "volume, value, yoy_change, share of Japan's imports of the fuel, share of imports from Russia ..., as the compilation codes it.", required=True),
+] + _FIGURE_FIELDS + _FIGURE_TAIL
 
-def _pub_notes(df): return df.source_publisher_and_original.fillna("") + " | " + df.notes.fillna("")
+def _cols(df, fields): return df[[f["name"] for f in fields]]
+def _publisher_and_notes(df): return df.source_publisher_and_original.fillna("") + " | " + df.notes.fillna("")
 
 @step
 def build_reported(src:SourceDir # the sources folder
                   ) -> list:
     "The figures compiled from published statements: `reported_trade`, `reported_composition`, `reported_energy`."
-    pages = page_sources(src)
-    tot = _reported(src, "jp_ru_trade_totals_reported.csv", {"period": "string", "period_type": "string", "data_basis": "string", "flow": "string",
-                    "yoy_change_pct_as_stated": "number"}, ["source_url", "period", "flow"], pages, lambda d: d.data_basis)
-    mon = _reported(src, "jp_ru_trade_monthly_reported.csv", {"month": "yearmonth", "data_basis": "string", "flow": "string",
-                    "yoy_change_pct_as_stated": "number"}, ["source_url", "month", "flow"], pages, lambda d: d.data_basis,
-                    prep=lambda d: d.assign(period=d.month, period_type="month"))
-    rt = pd.concat([tot, mon], ignore_index=True).rename(columns={"flow": "indicator"})
-    trade_fields = _basis_fields("data_basis") + [
-        fld("data_basis", "string", "Who compiled the statistic, as the compilation states it (Japan MOF customs statistics ... as reported by X, Russian-side data, ROTOBO, basis not stated ...).", required=True),
-        fld("indicator", "string", "What the figure measures: turnover (exports + imports), Japan's exports to / imports from Russia, Russia's exports to / imports from Japan, Japan's balance with Russia (negative = Japanese deficit), Russia's surplus, or a share.", required=True, enum=REPORTED_INDICATORS),
-    ] + _FIGURE_FIELDS + [fld("yoy_change_pct", "number", "The year-on-year change as the page states it.", unit="%")] + _FIGURE_TAIL
-    rt = rt[[f["name"] for f in trade_fields]]
-    comp = _reported(src, "jp_ru_trade_composition_reported.csv", {"period": "string", "period_type": "string", "direction": "string",
-                     "item_as_named": "string", "item_en": "string", "measure": "string"}, ["source_url", "period", "direction", "item_en", "measure"], pages, _pub_notes)
-    comp_fields = _basis_fields("the page's publisher and the notes") + [
-        fld("direction", "string", "The flow the item belongs to (jp_exports_to_ru, jp_imports_from_ru; one row on Russia's car imports), as the compilation states it.", required=True),
-        fld("item_as_named", "string", "The product as the page names it."),
-        fld("item_en", "string", "The product in English, as the compilation renders it.", required=True),
-        fld("measure", "string", "value, yoy_change_value, share_of_flow or share_of_partner_imports, as the compilation codes it.", required=True),
-    ] + _FIGURE_FIELDS + _FIGURE_TAIL
-    en = _reported(src, "jp_energy_imports_from_russia_reported.csv", {"period": "string", "period_type": "string", "commodity": "string",
-                   "measure": "string"}, ["source_url", "period", "commodity", "measure"], pages, _pub_notes)
-    en_fields = _basis_fields("the page's publisher and the notes") + [
-        fld("commodity", "string", "The fuel as the compilation names it (LNG, crude oil, coal, thermal coal ...; 'LNG (printed as LPG)' kept as printed).", required=True),
-        fld("measure", "string", "volume, value, yoy_change, share of Japan's imports of the fuel, share of imports from Russia ..., as the compilation codes it.", required=True),
-    ] + _FIGURE_FIELDS + _FIGURE_TAIL
+    flows = {"data_basis": "string", "flow": "string", "yoy_change_pct_as_stated": "number"}
+    tot = _read_reported(src, "jp_ru_trade_totals_reported.csv", {"period": "string", "period_type": "string", **flows}, ["source_url", "period", "flow"])
+    mon = _read_reported(src, "jp_ru_trade_monthly_reported.csv", {"month": "yearmonth", **flows}, ["source_url", "month", "flow"])
+    mon = mon.assign(period=mon.month, period_type="month")
+    comp = _read_reported(src, "jp_ru_trade_composition_reported.csv", {"period": "string", "period_type": "string", "direction": "string",
+                          "item_as_named": "string", "item_en": "string", "measure": "string"}, ["source_url", "period", "direction", "item_en", "measure"])
+    en = _read_reported(src, "jp_energy_imports_from_russia_reported.csv", {"period": "string", "period_type": "string", "commodity": "string",
+                        "measure": "string"}, ["source_url", "period", "commodity", "measure"])
+    pages = page_sources(src, [tot, mon, comp, en])
+    rt = pd.concat([_with_basis(df, pages, df.data_basis) for df in (tot, mon)], ignore_index=True)
+    rt = rt.rename(columns={"flow": "indicator", "yoy_change_pct_as_stated": "yoy_change_pct"})
+    comp, en = (_with_basis(df, pages, _publisher_and_notes(df)) for df in (comp, en))
     used = set(rt.source_id) | set(comp.source_id) | set(en.source_id)
-    common = ("Figures as restated on archived web pages (news agencies, research columns, embassy texts), compiled in "
-              "econ/jp_ru_trade_reported_figures_pages; not an official file, kept apart from `trade`. Each row names its page. Secondary "
-              "reporting, often of preliminary releases; USD values in news items are usually converted by the outlet at the current "
-              "exchange rate. year_basis, reporter_side and release are derived by fixed rules from the text (see the field descriptions).")
-    def cov(df): return {"temporal": _period_years(df), "periods": f"{df.period.nunique()} distinct periods"}
     return [
         Table("reported_trade", "Japan–Russia trade totals as reported on web pages",
-              common + " Annual, fiscal-year, half-year, quarter, year-to-date and single-month totals (the monthly items: Japan MOF preliminary monthly data as relayed by the press).",
-              trade_fields, rt, ["source_id", "period", "indicator", "unit"],
-              coverage={**cov(rt), "gaps": "1958; 1995–2002 (Russian MEDT table); 2006–2025 scattered. No page for the Russia-reported 2015 total; single months only 2020-06 and, scattered, 2022-04 to 2025-11."},
-              new_sources=pages.loc[pages.source_id.isin(used)].sort_values("source_id").to_dict("records")),
+              _REPORTED_ABOUT + " Annual, fiscal-year, half-year, quarter, year-to-date and single-month totals (the monthly items: Japan MOF preliminary monthly data as relayed by the press).",
+              REPORTED_TRADE_FIELDS, _cols(rt, REPORTED_TRADE_FIELDS), ["source_id", "period", "indicator", "unit"],
+              coverage=_reported_coverage(rt, "1958; 1995–2002 (Russian MEDT table); 2006–2025 scattered. No page for the Russia-reported 2015 total; single months only 2020-06 and, scattered, 2022-04 to 2025-11."),
+              new_sources=pages[pages.source_id.isin(used)].sort_values("source_id").to_dict("records")),
         Table("reported_composition", "Japan–Russia trade by product as reported on web pages",
-              common + " Product composition (non-energy items and aggregate shares).", comp_fields, comp[[f["name"] for f in comp_fields]],
-              ["source_id", "period", "direction", "item_en", "measure", "unit"],
-              coverage={**cov(comp), "gaps": "Only 2008, 2012, FY2020, 2021 and 2022–2024 items; no HS-chapter composition for 2013–2019."}),
+              _REPORTED_ABOUT + " Product composition (non-energy items and aggregate shares).",
+              REPORTED_COMPOSITION_FIELDS, _cols(comp, REPORTED_COMPOSITION_FIELDS), ["source_id", "period", "direction", "item_en", "measure", "unit"],
+              coverage=_reported_coverage(comp, "Only 2008, 2012, FY2020, 2021 and 2022–2024 items; no HS-chapter composition for 2013–2019.")),
         Table("reported_energy", "Japan's LNG, crude oil and coal imports from Russia as reported on web pages",
-              common + " Volumes, values, shares and year-on-year changes of Japan's fuel imports from Russia.", en_fields, en[[f["name"] for f in en_fields]],
-              ["source_id", "period", "commodity", "measure", "unit"],
-              coverage={**cov(en), "gaps": "Scattered years and months only (no annual series); see lng_imports_monthly for Japan Customs LNG 2025-01 to 2026-03."}),
+              _REPORTED_ABOUT + " Volumes, values, shares and year-on-year changes of Japan's fuel imports from Russia.",
+              REPORTED_ENERGY_FIELDS, _cols(en, REPORTED_ENERGY_FIELDS), ["source_id", "period", "commodity", "measure", "unit"],
+              coverage=_reported_coverage(en, "Scattered years and months only (no annual series); see lng_imports_monthly for Japan Customs LNG 2025-01 to 2026-03.")),
     ]
 
 # %% ../nbs/03a_build_econ.ipynb #6edf5618
