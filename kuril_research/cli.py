@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/cli.html.md"""
 
 # %% ../nbs/99_cli.ipynb #349c5635
 from __future__ import annotations
-import argparse, importlib, json, sys
+import argparse, importlib, sys
 from pathlib import Path
 from .errors import KurilError
 from .settings import load_settings
@@ -15,7 +15,7 @@ from .settings import load_settings
 __all__ = ['COMMAND_MODULES', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #1d8ef986
-COMMAND_MODULES = []
+COMMAND_MODULES = ["kuril_research.runner"]
 
 # %% ../nbs/99_cli.ipynb #eca98023
 def _data_build(a):
@@ -40,15 +40,6 @@ def _data_validate(a):
     print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid")
     return 0
 
-def _list(a):
-    s = load_settings(a.settings)
-    rows = [{"name": r.name, "notebook": str(r.notebook.relative_to(s.root)), "parameters": r.parameters}
-            for r in s.reports.values()]
-    if a.json: print(json.dumps(rows, indent=2))
-    else:
-        for r in rows: print(f"{r['name']:<36} {r['notebook']:<44} {' '.join(f'{k}={v}' for k, v in r['parameters'].items())}")
-    return 0
-
 # %% ../nbs/99_cli.ipynb #4ecaf6af
 def parser() -> argparse.ArgumentParser:
     "The `kuril` argument parser."
@@ -64,9 +55,6 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--data", help="the package folder (default: settings [paths] data_dir)")
     v.add_argument("--no-peer", action="store_true", help="skip the Frictionless peer validation")
     v.set_defaults(func=_data_validate)
-    l = sub.add_parser("list", help="the report catalogue")
-    l.add_argument("--json", action="store_true", help="print JSON for scripts and schedulers")
-    l.set_defaults(func=_list)
     for m in COMMAND_MODULES: importlib.import_module(m).register(sub)
     return p
 
