@@ -47,9 +47,9 @@ test-py: $(STAMP)
 	$(BIN)/python -m pytest
 
 chromium:
-	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"; fi; }
+	@{ command -v chromium >/dev/null && fc-list :lang=ja 2>/dev/null | grep -q .; } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "chromium or a Japanese font (fonts-noto-cjk) is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped and maps labelled in romanised names only"; fi; }
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs
