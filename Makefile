@@ -14,6 +14,7 @@ help:
 	@echo "make test      build the environment if needed, then run every test"
 	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] sources_dir)"
 	@echo "make docs      build the docs site into _docs/"
+	@echo "make readme    regenerate README.md from nbs/index.ipynb"
 	@echo "make bench     benchmark the report runner"
 	@echo "make lab       start JupyterLab with the project's kernel"
 	@echo "make hooks     install nbdev's git hooks (clean notebooks on commit)"
@@ -50,6 +51,12 @@ chromium:
 	@{ command -v chromium >/dev/null && fc-list :lang=ja 2>/dev/null | grep -q .; } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium or a Japanese font (fonts-noto-cjk) is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped and maps labelled in romanised names only"; fi; }
+
+docs: $(STAMP)
+	$(BIN)/kuril docs
+
+readme: $(STAMP)
+	$(BIN)/kuril docs --readme
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs

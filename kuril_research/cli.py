@@ -15,7 +15,7 @@ from .settings import load_settings
 __all__ = ['COMMAND_MODULES', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #1d8ef986
-COMMAND_MODULES = ["kuril_research.runner"]
+COMMAND_MODULES = ["kuril_research.runner", "kuril_research.docs"]
 
 # %% ../nbs/99_cli.ipynb #eca98023
 def _data_build(a):
