@@ -24,9 +24,11 @@ def _data_build(a):
     src = Path(a.sources) if a.sources else s.sources_dir
     dest = Path(a.data) if a.data else s.data_dir
     dp = build_package(src, dest)
+    tabular = [r for r in dp["resources"] if r.get("profile") == "tabular-data-resource"]
     for r in dp["resources"]:
-        print(f"{r['name']:<28} {r.get('rows', ''):>7} rows  {r.get('coverage', {}).get('temporal', '')}")
-    print(f"built {len(dp['resources'])} tables into {dest}")
+        size = f"{r['rows']:>7} rows" if r in tabular else f"{r.get('bytes', 0):>7} bytes"
+        print(f"{r['name']:<28} {size}  {r.get('coverage', {}).get('temporal', '')}")
+    print(f"built {len(tabular)} tables and {len(dp['resources']) - len(tabular)} files into {dest}")
     return 0
 
 def _data_validate(a):
