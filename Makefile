@@ -58,6 +58,9 @@ docs: $(STAMP)
 readme: $(STAMP)
 	$(BIN)/kuril docs --readme
 
+bench: $(STAMP)
+	$(BIN)/python -c 'import sys; from kuril_research.bench import main; sys.exit(main())'
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs
 
