@@ -6,7 +6,8 @@ Docs: https://kuril-research.github.io/kuril-research/build.html.md"""
 
 # %% ../nbs/03_build.ipynb #8a21dc7b
 from __future__ import annotations
-import importlib, json, os, shutil, tempfile
+import hashlib, importlib, json, os, re, shutil, tempfile
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 import pandas as pd
@@ -15,8 +16,8 @@ from .sources import SourceDir, read_csv
 
 # %% auto #0
 __all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'fld', 'Table', 'FileResource', 'step', 'curated_path',
-           'load_steps', 'sources_table', 'write_table', 'resource', 'datapackage', 'run_steps', 'write_package',
-           'swap_in', 'build_package']
+           'load_steps', 'page_host', 'page_id', 'sources_table', 'write_table', 'resource', 'datapackage', 'run_steps',
+           'write_package', 'swap_in', 'build_package']
 
 # %% ../nbs/03_build.ipynb #9ebcfa3e
 def fld(name:str, # column name
@@ -105,6 +106,18 @@ def load_steps() -> dict:
     for m in STEP_MODULES: importlib.import_module(m)
     return STEPS
 
+# %% ../nbs/03_build.ipynb #c3f361c6
+def page_host(url:str # a page URL
+             ) -> str:
+    "The host of a page URL, without `www.`, port or trailing dot."
+    return urlsplit(url).hostname.removeprefix("www.").rstrip(".") if urlsplit(url).hostname else ""
+
+def page_id(url:str # the page URL as a compilation gives it
+           ) -> str:
+    "A stable source_id for a web page: `page.<host>.<6 hex digits of the URL's sha1>`."
+    host = re.sub(r"[^a-z0-9.-]", "-", page_host(url))
+    return f"page.{host}.{hashlib.sha1(url.encode()).hexdigest()[:6]}"
+
 # %% ../nbs/03_build.ipynb #328520ac
 SOURCE_FIELDS = [
     fld("source_id", "string", "Identifier used by the source_id column of every other table.", required=True, pattern=r"^[a-z0-9_.-]+$"),
@@ -117,6 +130,12 @@ SOURCE_FIELDS = [
     fld("notes", "string", "Caveats on the source."),
 ]
 
+def _merge_records(col:pd.Series):
+    "One record from several steps' records of the same page: the first value, and every distinct note."
+    vals = col.dropna().drop_duplicates()
+    if col.name == "notes": return " | ".join(vals) if len(vals) else pd.NA
+    return vals.iloc[0] if len(vals) else pd.NA
+
 def sources_table(extra:list # source records that steps added
                  ) -> Table:
     "The `sources` table: the curated records plus those the steps found."
@@ -126,8 +145,9 @@ def sources_table(extra:list # source records that steps added
                       name=f"kuril_research/curated/{p.name}") for p in files]
     if extra: parts.append(pd.DataFrame(extra).reindex(columns=list(cols)).astype("string"))
     df = pd.concat(parts, ignore_index=True)
-    dup = df[df.source_id.duplicated()]
-    if len(dup): raise ValidationError(f"sources: source_id {dup.source_id.iloc[0]!r} is defined twice")
+    clash = df.groupby("source_id").location.nunique() > 1
+    if clash.any(): raise ValidationError(f"sources: source_id {clash.idxmax()!r} is defined twice, for different locations")
+    df = df.groupby("source_id", sort=False, as_index=False).agg(_merge_records)
     df = df.sort_values("source_id", ignore_index=True)
     return Table("sources", "Sources", "Every publisher, dataset and page the package draws on; `source_id` is the key other tables refer to.",
                  SOURCE_FIELDS, df, ["source_id"], {"records": f"{len(df)} sources"})

@@ -6,9 +6,9 @@ Docs: https://kuril-research.github.io/kuril-research/build_econ.html.md"""
 
 # %% ../nbs/03a_build_econ.ipynb #d4c3beb5
 from __future__ import annotations
-import hashlib, re
+import re
 import pandas as pd
-from .build import Table, fld, step, curated_path
+from .build import Table, fld, step, curated_path, page_id
 from .errors import DataFormatError
 from .sources import SourceDir, read_csv
 
@@ -244,10 +244,6 @@ def year_basis(period_type:str # the file's period_type, e.g. "fiscal_year (Apr 
 # %% ../nbs/03a_build_econ.ipynb #192c3ec5
 _PAGE_COLS = {"source_title": "string", "source_url": "string", "source_page_date": "string", "source_publisher_and_original": "string"}
 
-def _page_id(key:str) -> str:
-    "The source_id of a page: `page.` + its source_key, made safe for the id pattern."
-    return "page." + re.sub(r"[^a-z0-9_.-]+", "-", key.lower())
-
 def _page_records(pages:pd.DataFrame, ids:pd.Series, note:pd.Series) -> pd.DataFrame:
     "Source records for pages given by their page columns; indexed by URL."
     return pd.DataFrame({"source_id": ids.values, "publisher": pages.source_publisher_and_original.fillna("not stated").values,
@@ -261,11 +257,11 @@ def page_sources(src:SourceDir, # the sources folder
     idx = _read(src, f"{PAGES}/sources_index.csv", {"source_key": "string", **_PAGE_COLS}, key=["source_key"], required=["source_key", "source_url", "source_title"])
     dup = idx.source_url.duplicated()
     if dup.any(): _fail(idx, dup.idxmax(), "source_url", "the same page is listed twice")
-    known = _page_records(idx, idx.source_key.map(_page_id),
+    known = _page_records(idx, idx.source_url.map(page_id),
                           "page compiled in econ/jp_ru_trade_reported_figures_pages (sources_index.csv source_key " + idx.source_key + ")")
     rest = pd.concat([df[list(_PAGE_COLS)] for df in rows]).drop_duplicates("source_url")
     rest = rest[~rest.source_url.isin(idx.source_url)]
-    derived = _page_records(rest, rest.source_url.map(lambda u: "page." + hashlib.sha1(u.encode()).hexdigest()[:10]),
+    derived = _page_records(rest, rest.source_url.map(page_id),
                             pd.Series("page compiled in econ/jp_ru_trade_reported_figures_pages (not in sources_index.csv)", index=rest.index))
     return pd.concat([known, derived])
 

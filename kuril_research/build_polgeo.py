@@ -10,7 +10,7 @@ import calendar, hashlib, itertools, json, re
 from datetime import date
 from urllib.parse import urlsplit
 import pandas as pd
-from .build import Table, FileResource, fld, step, curated_path
+from .build import Table, FileResource, fld, step, curated_path, page_id, page_host
 from .errors import DataFormatError, ValidationError, choices
 from .sources import SourceDir, read_csv
 
@@ -18,23 +18,12 @@ from .sources import SourceDir, read_csv
 __all__ = ['PAGE_LICENCE', 'PRECISIONS', 'PRECISION_RANK', 'COMPILATIONS', 'RECORD_COLUMNS', 'CATEGORIES', 'TAGS',
            'POPULATION_FILE', 'MEASURES', 'FORMER_RESIDENTS_FILE', 'SURVIVORS_FILE', 'ISLAND_OF', 'CLAIM_COLUMNS',
            'UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GSDB_FILE', 'TC_FILE', 'TC_INT',
-           'TC_NOTES', 'MISC', 'GEO_DIR', 'GEOMETRY', 'ISLAND_NAMES', 'page_id', 'page_sources', 'parse_date',
-           'event_records', 'read_category_map', 'map_categories', 'read_event_merge', 'unreviewed_pairs',
-           'read_descriptions', 'merge_events', 'population_measure', 'population_table', 'former_residents_table',
-           'survivors_table', 'curated_source_ids', 'read_claims', 'claims_table', 'events_tables', 'build_compiled',
-           'unga_tables', 'mid_tables', 'sanctions_table', 'territorial_table', 'wars_table', 'contiguity_table',
-           'shared_igos_table', 'alliances_table', 'build_politics', 'round_geometry', 'geojson_resource',
-           'build_geometry']
-
-# %% ../nbs/03b_build_polgeo.ipynb #bc9c1631
-def _host(url:str) -> str:
-    return urlsplit(url).netloc.lower().removeprefix("www.").rstrip(".")
-
-def page_id(url:str # the page URL as a compilation gives it
-           ) -> str:
-    "A stable source_id for a web page: `page.<host>.<6 hex digits of the URL's sha1>`."
-    host = re.sub(r"[^a-z0-9.-]", "-", _host(url))
-    return f"page.{host}.{hashlib.sha1(url.encode()).hexdigest()[:6]}"
+           'TC_NOTES', 'MISC', 'GEO_DIR', 'GEOMETRY', 'ISLAND_NAMES', 'page_sources', 'parse_date', 'event_records',
+           'read_category_map', 'map_categories', 'read_event_merge', 'unreviewed_pairs', 'read_descriptions',
+           'merge_events', 'population_measure', 'population_table', 'former_residents_table', 'survivors_table',
+           'curated_source_ids', 'read_claims', 'claims_table', 'events_tables', 'build_compiled', 'unga_tables',
+           'mid_tables', 'sanctions_table', 'territorial_table', 'wars_table', 'contiguity_table', 'shared_igos_table',
+           'alliances_table', 'build_politics', 'round_geometry', 'geojson_resource', 'build_geometry']
 
 # %% ../nbs/03b_build_polgeo.ipynb #422a0261
 PAGE_LICENCE = "not stated; only facts are taken from the page, which keeps its own copyright"
@@ -55,7 +44,7 @@ def page_sources(citations:list # (url, title, source_type, file, row) tuples in
         notes = ["cited by " + "; ".join(f"{f} ({', '.join(rows)})" for f, rows in p["cited"].items())]
         if p["kinds"]: notes.append("source type: " + "; ".join(p["kinds"]))
         if len(p["titles"]) > 1: notes.append("also cited as: " + " | ".join(p["titles"][1:]))
-        out[sid] = {"source_id": sid, "publisher": _host(url),
+        out[sid] = {"source_id": sid, "publisher": page_host(url),
                     "title": p["titles"][0] if p["titles"] else url, "location": url, "access_date": "not stated",
                     "licence": PAGE_LICENCE, "raw_folder": None, "notes": ". ".join(notes)}
     return [out[k] for k in sorted(out)]
