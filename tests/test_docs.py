@@ -105,13 +105,14 @@ def test_navigation_guides_data_and_missing_reports(good_site):
     assert (out / "search.html").is_file() and (out / "searchindex.js").is_file()
 
 def test_raising_cell_fails_naming_notebook_and_cell(tmp_path):
+    from conftest import kuril
     bad = _nb("#| default_exp bad", "md:# Bad\n> A notebook whose cell raises", "x = 1", "md:Then:", "y = x / 0")
     root = make_project(tmp_path, {"01_bad.ipynb": bad})
     out = root / "_docs"; out.mkdir(); (out / "index.html").write_text("the last good site")
-    with pytest.raises(DocsError) as e: build_site(root, jobs=1)
-    msg = str(e.value)
-    assert "nbs/01_bad.ipynb cell 5 ('y = x / 0') raised ZeroDivisionError: division by zero" in msg, msg
-    assert "\n" not in msg
+    r = kuril("docs", "--jobs", "1", cwd=root)
+    assert r.returncode == 2, r.stderr
+    msg = r.stderr.strip().splitlines()[-1]
+    assert msg.startswith("kuril: error: nbs/01_bad.ipynb cell 5 ('y = x / 0') raised ZeroDivisionError: division by zero"), r.stderr
     assert (out / "index.html").read_text() == "the last good site"                  # nothing good is overwritten
     executed = nbformat.read(msg.rsplit(" is ", 1)[1], as_version=4)                 # the traceback is kept where it says
     assert any(o.get("ename") == "ZeroDivisionError" for c in executed.cells for o in c.get("outputs", []))

@@ -1,0 +1,141 @@
+"""The built docs site in a real browser: Debian's chromium driven by Playwright, with no network.
+
+The site is built from the project as it is (into a temporary folder), served on 127.0.0.1, and every page is
+visited: no console errors, every image loaded, every internal link resolving, search working, a report page
+showing its figures. Screenshots of the home page and a report page go to test-artifacts/."""
+import functools, http.server, shutil, tempfile, threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+import pytest
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it with apt-get where it can)"),
+              pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications")]
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+
+def _report_for_the_site(settings, tmp:Path):
+    "(reports folder, report name, why there is none): a report `reports/` holds, or one the runner makes now."
+    if not settings.reports:
+        return settings.reports_dir, None, "settings.ini has no [report NAME] section yet, so there is no report page to show"
+    have = [n for n in settings.reports if (settings.reports_dir / f"{n}.ipynb").is_file()]
+    if have: return settings.reports_dir, have[0], None
+    from conftest import kuril
+    name, out = next(iter(settings.reports)), tmp / "reports"
+    r = kuril("run", name, env={"KURIL_REPORTS_DIR": str(out)})
+    if r.returncode != 0: return settings.reports_dir, None, f"reports/ holds no report and `kuril run {name}` failed: {r.stderr.strip()[-1500:]}"
+    return out, name, None
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, settings):
+    "The project's site built into a temporary folder, served on localhost; (base URL, site folder, report, why none)."
+    from kuril_research.docs import build_site
+    tmp = tmp_path_factory.mktemp("site")
+    reports_dir, report, why = _report_for_the_site(settings, tmp)
+    r = build_site(settings.root, out=tmp / "_docs", stage=tmp / "_proc", reports_dir=reports_dir)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(r["out"])))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/", r["out"], report, why
+    srv.shutdown()
+
+@pytest.fixture(scope="module")
+def browser_page():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="chromium-profile-"), executable_path=CHROMIUM,
+                                                   args=ARGS, headless=True, viewport={"width": 1280, "height": 900})
+        page = ctx.new_page()
+        page.set_default_timeout(20000)
+        yield page
+        ctx.close()
+
+@pytest.fixture(scope="module")
+def crawl(site, browser_page):
+    "Visit every page reachable from the home page; record console errors, unloaded images, links and anchors."
+    base, out, *_ = site
+    page, log = browser_page, {"errors": [], "offsite": [], "images": {}, "links": {}, "ids": {}}
+    page.on("console", lambda m: log["errors"].append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: log["errors"].append(f"{page.url}: {e}"))
+    def route(r):
+        if r.request.url.startswith(base) or r.request.url.startswith("data:"): return r.continue_()
+        log["offsite"].append(r.request.url); r.abort()
+    page.route("**/*", route)
+    todo, seen = [base + "index.html"], set()
+    while todo:
+        url = todo.pop()
+        if url in seen: continue
+        seen.add(url)
+        resp = page.goto(url, wait_until="load")
+        assert resp is not None and resp.ok, f"{url}: {resp.status if resp else 'no response'}"
+        log["images"][url] = page.evaluate("""async () => {
+            const imgs = Array.from(document.images);
+            for (const i of imgs) { i.loading = 'eager'; try { await i.decode(); } catch (e) {} }
+            return imgs.map(i => [i.getAttribute('src'), i.naturalWidth]); }""")
+        log["ids"][url] = set(page.evaluate("Array.from(document.querySelectorAll('[id], a[name]')).map(e => e.id || e.name)"))
+        hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        log["links"][url] = [h for h in hrefs if h.startswith(base)]
+        for h in log["links"][url]:
+            target = urldefrag(h)[0]
+            if target.endswith(".html") and "/_static/" not in target and target not in seen: todo.append(target)
+    return log
+
+def test_every_page_loads_without_console_errors(crawl):
+    assert len(crawl["images"]) > 10, sorted(crawl["images"])
+    assert crawl["errors"] == []
+    assert crawl["offsite"] == [], "the site asked the network for something"
+
+def test_every_image_loaded(crawl):
+    bad = [(url, src) for url, imgs in crawl["images"].items() for src, w in imgs if not w]
+    assert bad == []
+
+def test_every_internal_link_resolves(crawl, site):
+    base, out, *_ = site
+    broken = []
+    for url, links in crawl["links"].items():
+        for h in links:
+            target, frag = urldefrag(h)
+            path = urlsplit(target).path.lstrip("/")
+            f = out / path if path and not path.endswith("/") else out / path / "index.html"
+            if not f.is_file(): broken.append(f"{url} -> {h}: no such file")
+            elif frag and target in crawl["ids"] and frag not in crawl["ids"][target]: broken.append(f"{url} -> {h}: no anchor")
+    assert broken == []
+
+def test_search_finds_shikotan(site, browser_page):
+    base, *_ = site
+    page = browser_page
+    page.goto(base + "search.html?q=Shikotan", wait_until="load")
+    page.wait_for_selector("#search-results ul.search li")
+    hits = page.locator("#search-results ul.search li")
+    assert hits.count() >= 1
+    assert "Shikotan" in page.locator("#search-results").inner_text()
+
+def test_home_page_screenshot(site, browser_page):
+    base, *_ = site
+    page = browser_page
+    page.goto(base + "index.html", wait_until="load")
+    assert page.locator("h1").first.inner_text().startswith("kuril-research")
+    for nav in ("Guides", "API", "Data reference", "Reports"): assert page.get_by_role("link", name=nav).first.is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "site-home.png"))
+
+def test_report_page_shows_its_figures(site, browser_page):
+    base, _, report, why = site
+    if report is None and not why.startswith("settings.ini"): pytest.fail(why)
+    if report is None: pytest.skip(why + " (add the catalogue, then `make reports`)")
+    page = browser_page
+    page.goto(base + f"reports/{report}.html", wait_until="load")
+    figures = page.evaluate("""async () => {
+        const imgs = Array.from(document.querySelectorAll('article img'));
+        for (const i of imgs) { i.loading = 'eager'; try { await i.decode(); } catch (e) {} }
+        return imgs.map(i => i.naturalWidth); }""")
+    assert figures and all(w > 0 for w in figures), figures
+    page.locator("article img").first.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -200)")  # the heading above the figure too
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"site-report-{report}.png"))
