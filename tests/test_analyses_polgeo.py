@@ -1,0 +1,160 @@
+"""The political, geographic and fact-check analyses run through the real papermill CLI: with non-default parameters
+they finish without an error and hold their figures; bad parameters and a broken data table stop them in the
+parameter-check cell with a one-line message naming the parameter (or table) and what is allowed."""
+import json, os, re, shutil, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPERMILL = Path(sys.executable).parent / "papermill"
+ANALYSES = ROOT / "nbs" / "analyses"
+INLINE = "module://matplotlib_inline.backend_inline"  # as the report runner gives its kernels: figures are shown, not discarded
+
+
+def papermill(report, out, *args, env=None):
+    "Run the papermill CLI on an analysis; return (CompletedProcess, output notebook or None)."
+    cmd = [str(PAPERMILL), "-k", "python3", str(ANALYSES / f"{report}.ipynb"), str(out), *args]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": INLINE, **(env or {})}, timeout=300)
+    nb = json.loads(Path(out).read_text(encoding="utf-8")) if Path(out).exists() else None
+    return p, nb
+
+
+def outputs(nb):
+    return [(c, o) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+
+
+def errors(nb):
+    return [(c, o) for c, o in outputs(nb) if o.get("output_type") == "error"]
+
+
+def pngs(nb):
+    return sum("image/png" in o.get("data", {}) for _, o in outputs(nb))
+
+
+def text(nb):
+    "Everything the notebook shows as HTML, Markdown or plain text."
+    parts = []
+    for _, o in outputs(nb):
+        d = o.get("data", {})
+        for k in ("text/html", "text/markdown", "text/plain"):
+            if k in d: parts.append("".join(d[k]) if isinstance(d[k], list) else d[k])
+        if o.get("output_type") == "stream": parts.append("".join(o["text"]))
+    return "\n".join(parts)
+
+
+def src(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+GOOD = {  # report: (papermill arguments, at least this many figures)
+    "dispute_timeline": (["-p", "start_year", "1991", "-p", "end_year", "2022", "-y", "categories: [summit_declaration, island_visit, sanctions]"], 2),
+    "relations_index": (["-p", "start_year", "1992", "-p", "end_year", "2020"], 2),
+    "islands_profile": (["-p", "area", "Kunashir"], 4),
+    "claims_check": (["-p", "document", "news24_putin_abe_2016"], 2),
+}
+
+BAD = {  # case: (report, papermill arguments, text the error must contain)
+    "unknown name": ("dispute_timeline", ["-p", "start_yaer", "1990"], "unknown parameter start_yaer=1990; this notebook's parameters: start_year, end_year, categories"),
+    "wrong type": ("relations_index", ["-r", "start_year", "abc"], "parameter start_year='abc': expected int, got str"),
+    "years outside the data": ("relations_index", ["-p", "start_year", "1900"], "parameter start_year=1900: outside the years covered by unga_distances (1957–2024)"),
+    "end before start": ("dispute_timeline", ["-p", "start_year", "2000", "-p", "end_year", "1990"], "parameter end_year=1990 is before start_year=2000"),
+    "unknown category": ("dispute_timeline", ["-y", "categories: [tready]"], "'tready' is not allowed; allowed: treaty, war_occupation"),
+    "no category": ("dispute_timeline", ["-y", "categories: []"], "parameter categories=[]: selects nothing"),
+    "empty selection": ("dispute_timeline", ["-p", "start_year", "1860", "-p", "end_year", "1900", "-y", "categories: [island_visit]"],
+                        "categories=['island_visit'] select no event; events of these categories lie in 2010–2021"),
+    "unknown area": ("islands_profile", ["-p", "area", "Urup"], "parameter area='Urup': 'Urup' is not allowed; allowed: all, Iturup, Kunashir"),
+    "unknown document": ("claims_check", ["-p", "document", "nosuch"], "parameter document='nosuch': 'nosuch' is not allowed; allowed: all,"),
+}
+
+
+def broken_events(data):
+    "A hand edit that breaks the events table's schema: a category outside the vocabulary."
+    f = data / "events.csv"
+    lines = f.read_text(encoding="utf-8").splitlines()
+    header, row = lines[0].split(","), lines[1].split(",")
+    row[header.index("category")] = "skirmish"
+    f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+
+def changed_geometry(data):
+    "The islands GeoJSON edited after the build: it no longer matches its recorded sha256."
+    f = data / "islands_geometry.geojson"
+    f.write_text(f.read_text(encoding="utf-8").replace('"Iturup"', '"Urup"', 1), encoding="utf-8")
+
+BROKEN = {"events table": ("dispute_timeline", broken_events), "islands geometry": ("islands_profile", changed_geometry)}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, settings):
+    "Every run of this file — good, bad parameters, broken data — four papermill processes at a time."
+    d = tmp_path_factory.mktemp("papermill")
+    jobs = {f"good {r}": (r, args, None) for r, (args, _) in GOOD.items()} | {f"bad {k}": (r, args, None) for k, (r, args, _) in BAD.items()}
+    for k, (r, breaks) in BROKEN.items():
+        data = d / re.sub(r"\W+", "_", k)
+        shutil.copytree(settings.data_dir, data)
+        breaks(data)
+        jobs[f"broken {k}"] = (r, [], {"KURIL_DATA_DIR": str(data)})
+    with ThreadPoolExecutor(4) as ex:
+        futs = {k: ex.submit(papermill, r, d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args, env=env) for k, (r, args, env) in jobs.items()}
+        return {k: f.result() for k, f in futs.items()}
+
+
+@pytest.mark.parametrize("report", list(GOOD))
+def test_runs_with_other_parameters(runs, report):
+    p, nb = runs[f"good {report}"]
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert not errors(nb)
+    assert pngs(nb) >= GOOD[report][1], f"{report}: {pngs(nb)} figures"
+    assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
+
+
+def test_islands_profile_shows_the_1945_residents_computed_from_the_rows(runs):
+    "The report's number for Kunashir equals the sum computed here from the committed table."
+    fr = pd.read_csv(ROOT / "data" / "former_residents.csv")
+    rows = fr[(fr.island == "Kunashir") & (fr.measure == "population") & fr.area_type.isin(["islet", "island"]) & (fr.date == "1945-08-15")]
+    shown = text(runs["good islands_profile"][1])
+    assert "Japanese residents, 15 August 1945, Kunashir" in shown and f"{int(rows.value.sum()):,} persons" in shown
+
+
+def test_claims_check_names_the_reporter_the_news_figures_match(runs):
+    "The 2015 figures of the news story are compared with both reporters' IMF DOTS turnover, computed here independently."
+    t = pd.read_csv(ROOT / "data" / "trade.csv")
+    dots = t[t.source_id == "imf_dots_2022"]
+    def turnover(rep, par, y): return dots[(dots.reporter == rep) & (dots.partner == par) & (dots.year == y)].value.sum()
+    rus = turnover("RUS", "JPN", 2015)
+    change = (rus / turnover("RUS", "JPN", 2014) - 1) * 100
+    shown = text(runs["good claims_check"][1])
+    assert f"Russia-reported turnover with Japan was USD {rus / 1000:.2f} bn in 2015, {change:+.1f} % on 2014" in shown
+    assert "the figures fit the Russia-reported statistics" in shown
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_parameter_stops_in_the_check_cell(runs, case):
+    report, _, message = BAD[case]
+    p, nb = runs[f"bad {case}"]
+    assert p.returncode != 0
+    assert message in p.stderr, p.stderr[-1500:]
+    (cell, err), = errors(nb)
+    assert err["ename"] == "ParameterError"
+    assert "check_parameters(" in src(cell)  # the failing cell is the parameter check, before any computation
+    assert pngs(nb) == 0
+
+
+def test_a_broken_table_stops_the_report_with_its_validation_error(runs):
+    "dispute_timeline on a package whose events table breaks its schema stops in its check cell, naming file, row and field."
+    p, nb = runs["broken events table"]
+    assert p.returncode != 0
+    (cell, err), = errors(nb)
+    assert err["ename"] == "ValidationError"
+    assert re.search(r"events\.csv row \d+ field category: 'skirmish' breaks constraint enum", err["evalue"]), err["evalue"]
+    assert "check_parameters(" in src(cell)
+
+
+def test_a_changed_geometry_file_stops_the_report(runs):
+    "islands_profile on a package whose islands GeoJSON was changed after the build stops in its check cell."
+    p, nb = runs["broken islands geometry"]
+    assert p.returncode != 0
+    (cell, err), = errors(nb)
+    assert err["ename"] == "ValidationError" and "data/islands_geometry.geojson: sha256 differs from datapackage.json" in err["evalue"]
+    assert "check_parameters(" in src(cell)
