@@ -4,10 +4,9 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 1
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env reports test test-nbs test-py drift data validate lab hooks docs bench chromium readme clean
+.PHONY: help env reports test test-nbs test-py drift data validate lab hooks docs bench chromium fonts readme clean
 
 help:
 	@echo "make reports   build the environment if needed, then run every report in the catalogue"
@@ -27,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name kuril-research --display-name "Python (kuril-research)" >/dev/null
 	touch $(STAMP)
 
-reports: $(STAMP)
+reports: $(STAMP) fonts
 	$(BIN)/kuril run
 
 data: $(STAMP)
@@ -36,7 +35,7 @@ data: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/kuril data validate
 
-test: $(STAMP) chromium drift test-nbs test-py
+test: $(STAMP) chromium fonts drift test-nbs test-py
 
 drift: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/drift
@@ -47,10 +46,17 @@ test-nbs: $(STAMP)
 test-py: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Debian packages: chromium drives the browser tests, fonts-noto-cjk lets the maps label the islands in Japanese.
+# Installed with apt-get when missing and possible (root, as in CI); otherwise the tests or labels say what is missing.
+APT_INSTALL = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	  else echo "$(1) is missing and cannot be installed here (needs root and apt-get): $(2)"; fi
+
 chromium:
-	@{ command -v chromium >/dev/null && fc-list :lang=ja 2>/dev/null | grep -q .; } || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else echo "chromium or a Japanese font (fonts-noto-cjk) is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped and maps labelled in romanised names only"; fi; }
+	@command -v chromium >/dev/null || { $(call APT_INSTALL,chromium,the browser tests will be skipped); }
+
+fonts:
+	@fc-list :lang=ja 2>/dev/null | grep -q . || { $(call APT_INSTALL,fonts-noto-cjk,maps are labelled in romanised names only); }
 
 docs: $(STAMP)
 	$(BIN)/kuril docs
