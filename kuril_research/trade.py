@@ -6,6 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/trade.html.md"""
 
 # %% ../nbs/13_trade.ipynb #35b0fc2c
 from __future__ import annotations
+import re
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, ParameterError, UnknownNameError, ValidationError, choices
@@ -17,7 +18,7 @@ __all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'M
            'convert', 'in_currency', 'share_of_total', 'overlap', 'chain', 'source_overlaps', 'russia_reported',
            'russia_panel', 'partner_panel', 'reporter_panel', 'panel_years', 'pair_rows', 'pair_sources',
            'series_label', 'pair_wide', 'pair_mirrors', 'pair_shares', 'japan_reported', 'reported_period',
-           'product_group', 'lng_from_russia', 'yearly_markers']
+           'product_group', 'check_years_have', 'lng_from_russia', 'yearly_markers']
 
 # %% ../nbs/13_trade.ipynb #8513a4b8
 FLOWS = ("exports", "imports")
@@ -413,8 +414,6 @@ def japan_reported(trade:pd.DataFrame, # the `trade` table
     return out
 
 # %% ../nbs/13_trade.ipynb #2c71264c
-import re
-
 _PERIODS = [("year", r"^(\d{4})$"), ("month", r"^(\d{4})-(0[1-9]|1[0-2])$"), ("fiscal_year", r"^FY(\d{4})$"),
             ("half_year", r"^(\d{4})-H[12]$"), ("quarter", r"^(\d{4})-Q[1-4]$"), ("year_to_date", r"^(\d{4})-\d{2}\.\.\d{2}$")]
 
@@ -448,6 +447,15 @@ def product_group(item:str, # a product name as the compilation renders it
     for g, rx in PRODUCT_GROUPS:
         if re.search(rx, t): return g
     return "other"
+
+# %% ../nbs/13_trade.ipynb #0066b02c
+def check_years_have(periods:pd.Series, # period codes (and months YYYY-MM) of the tables a report shows
+                     start_year:int, end_year:int, # the years asked for
+                    ):
+    "Raise ParameterError when no period falls in start_year–end_year."
+    years = sorted({y for y, _ in map(reported_period, periods.dropna().astype(str)) if y is not None})
+    if not any(start_year <= y <= end_year for y in years):
+        raise ParameterError(f"parameters start_year={start_year}, end_year={end_year}: no reported figure in these years; years with figures: {choices(years)}")
 
 # %% ../nbs/13_trade.ipynb #a243ffb0
 RUSSIA_CUSTOMS_CODE = "224" # Japan Customs' country code of Russia

@@ -1,0 +1,252 @@
+"""The economic analyses run through the real papermill CLI: with non-default parameters they finish without an error,
+hold their figures and show numbers that are recomputed here independently from the committed tables; bad parameters
+and a broken data table stop them in the parameter-check cell with a one-line message naming the parameter (or table)
+and what is allowed."""
+import json, os, re, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPERMILL = Path(sys.executable).parent / "papermill"
+ANALYSES = ROOT / "nbs" / "analyses"
+INLINE = "module://matplotlib_inline.backend_inline"  # as the report runner gives its kernels: figures are shown, not discarded
+
+
+def papermill(report, out, *args, env=None):
+    "Run the papermill CLI on an analysis; return (CompletedProcess, output notebook or None)."
+    cmd = [str(PAPERMILL), "-k", "python3", str(ANALYSES / f"{report}.ipynb"), str(out), *args]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": INLINE, **(env or {})}, timeout=300)
+    nb = json.loads(Path(out).read_text(encoding="utf-8")) if Path(out).exists() else None
+    return p, nb
+
+
+def outputs(nb):
+    return [(c, o) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+
+
+def errors(nb):
+    return [(c, o) for c, o in outputs(nb) if o.get("output_type") == "error"]
+
+
+def pngs(nb):
+    return sum("image/png" in o.get("data", {}) for _, o in outputs(nb))
+
+
+def text(nb):
+    "Everything the notebook shows as HTML, Markdown or plain text."
+    parts = []
+    for _, o in outputs(nb):
+        d = o.get("data", {})
+        for k in ("text/html", "text/markdown", "text/plain"):
+            if k in d: parts.append("".join(d[k]) if isinstance(d[k], list) else d[k])
+    return "\n".join(parts)
+
+
+def src(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+GOOD = {  # name: (report, papermill arguments, at least this many figures)
+    "overview in yen": ("trade_overview", ["-p", "start_year", "2005", "-p", "end_year", "2024", "-p", "currency", "JPY"], 5),
+    "overview, IMTS in roubles": ("trade_overview", ["-p", "source", "imf_imts_rus", "-p", "currency", "RUB", "-p", "start_year", "2016"], 3),
+    "sanctions 2022 exports": ("sanctions_effect", ["-p", "treatment_year", "2022", "-p", "flow", "exports", "-p", "window", "5",
+                                                    "-y", "placebo_years: [2018, 2019]"], 3),
+    "sanctions 2014 partner-reported imports": ("sanctions_effect", ["-p", "reporter", "partner", "-p", "flow", "imports", "-y", "controls: [CHN, KOR, IND]"], 3),
+    "window around the December 2016 summit": ("event_window", ["-p", "event_id", "E021", "-p", "window_years", "4"], 1),
+    "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 4),
+}
+
+BAD = {  # case: (report, papermill arguments, text the error must contain)
+    "unknown name": ("trade_overview", ["-p", "start_yaer", "1990"],
+                     "unknown parameter start_yaer=1990; this notebook's parameters: start_year, end_year, source, currency, event_categories"),
+    "wrong type": ("trade_overview", ["-r", "start_year", "abc"], "parameter start_year='abc': expected int, got str"),
+    "years outside the data": ("trade_overview", ["-p", "start_year", "1900"], "parameter start_year=1900: outside the years covered by trade (1952–2025)"),
+    "end before start": ("energy_and_composition", ["-p", "start_year", "2020", "-p", "end_year", "2010"], "parameter end_year=2010 is before start_year=2020"),
+    "unknown source": ("trade_overview", ["-p", "source", "nosuch"],
+                       "parameter source='nosuch': 'nosuch' is not allowed; allowed: all, cow_trade_v4_dyadic, imf_dots_2022, imf_imts_rus, jp_mof_trade_by_country"),
+    "empty selection (source and years)": ("trade_overview", ["-p", "source", "jp_mof_trade_by_country", "-p", "start_year", "1995", "-p", "end_year", "2000"],
+                                           "parameter source='jp_mof_trade_by_country': no Japan–Russia rows in 1995–2000; sources with rows in those years: cow_trade_v4_dyadic, imf_dots_2022"),
+    "unknown partner": ("sanctions_effect", ["-y", "controls: [CHN, FRA]"], "parameter controls=['CHN', 'FRA']: 'FRA' is not allowed; allowed: CHN, KOR, IND, DEU, USA, TUR"),
+    "unknown event": ("event_window", ["-p", "event_id", "E999"], "parameter event_id='E999': no dated event with this id; events: E001, E002"),
+}
+
+
+IN_PROCESS = {  # more bad parameters, checked by running the notebook's own cells up to its check cell in this process
+    "no partner": ("sanctions_effect", {"controls": []}, "parameter controls=[]: selects nothing"),
+    "placebo not before the treatment": ("sanctions_effect", {"placebo_years": [2010, 2015]},
+                                         "parameter placebo_years=2015: outside the years before treatment_year=2014 (1994–2013)"),
+    "treatment the reporter cannot cover": ("sanctions_effect", {"reporter": "partner", "treatment_year": 2022, "placebo_years": [2018]},
+                                            "parameter treatment_year=2022: outside the years a partner-reported panel can treat, with two years before (1994–2020)"),
+    "unknown reporter": ("sanctions_effect", {"reporter": "Japan"}, "parameter reporter='Japan': 'Japan' is not allowed; allowed: Russia, partner"),
+    "unknown flow": ("sanctions_effect", {"flow": "balance"}, "parameter flow='balance': 'balance' is not allowed; allowed: exports, imports, turnover"),
+    "event outside the data": ("event_window", {"event_id": "E001"},
+                               "parameter event_id='E001': the event (1855-02-07) needs three years of data before 1855 and one from it, and Japan–Russia trade data covers 1952–2025"),
+    "undated event": ("event_window", {"event_id": "M005"}, "parameter event_id='M005': no dated event with this id"),
+    "empty selection (years)": ("energy_and_composition", {"start_year": 2011, "end_year": 2011},
+                                "parameters start_year=2011, end_year=2011: no reported figure in these years; years with figures: 2006, 2007, 2008, 2010, 2012"),
+    "unknown currency": ("trade_overview", {"currency": "EUR"}, "parameter currency='EUR': 'EUR' is not allowed; allowed: USD, JPY, RUB"),
+    "unknown event category": ("trade_overview", {"event_categories": ["skirmish"]}, "parameter event_categories=['skirmish']: 'skirmish' is not allowed"),
+}
+
+
+def run_to_check_cell(report, values):
+    "Execute an analysis' cells up to and including its check cell, with `values` injected after the parameters cell."
+    cells = [c for c in json.loads((ANALYSES / f"{report}.ipynb").read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    ns = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    os.chdir(ANALYSES)
+    try:
+        for c in cells:
+            exec(compile(src(c), f"{report} cell", "exec"), ns)
+            if "parameters" in c["metadata"].get("tags", []): ns.update(values)
+            if "check_parameters(" in src(c): return None
+    except Exception as e:
+        assert "check_parameters(" in src(c), f"{report}: failed outside the check cell: {e!r}"
+        return e
+    finally:
+        os.chdir(cwd)
+
+
+def break_table(data_dir, table, column, bad):
+    "Replace one cell of a committed table by a value that breaks its schema."
+    f = data_dir / f"{table}.csv"
+    lines = f.read_text(encoding="utf-8").splitlines()
+    header, row = lines[0].split(","), lines[1].split(",")
+    row[header.index(column)] = bad
+    f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+
+
+BROKEN = {  # report: (table, column, bad value)
+    "trade_overview": ("trade", "value", "abc"),
+    "energy_and_composition": ("lng_imports_monthly", "month", "2025-13"),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, settings):
+    "Every good, bad and broken-data run, three papermill processes at a time."
+    import shutil
+    d = tmp_path_factory.mktemp("papermill")
+    jobs = {f"good {k}": (r, args, None) for k, (r, args, _) in GOOD.items()} | {f"bad {k}": (r, args, None) for k, (r, args, _) in BAD.items()}
+    for report, (table, column, bad) in BROKEN.items():
+        data = d / f"data_{table}"
+        shutil.copytree(settings.data_dir, data)
+        break_table(data, table, column, bad)
+        jobs[f"broken {report}"] = (report, [], {"KURIL_DATA_DIR": str(data)})
+    with ThreadPoolExecutor(3) as ex:
+        futs = {k: ex.submit(papermill, r, d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args, env=env) for k, (r, args, env) in jobs.items()}
+        return {k: f.result() for k, f in futs.items()}
+
+
+@pytest.fixture(scope="module")
+def trade():
+    return pd.read_csv(ROOT / "data" / "trade.csv")
+
+
+@pytest.fixture(scope="module")
+def fx():
+    return pd.read_csv(ROOT / "data" / "fx.csv")
+
+
+@pytest.mark.parametrize("name", list(GOOD))
+def test_runs_with_other_parameters(runs, name):
+    p, nb = runs[f"good {name}"]
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert not errors(nb)
+    assert pngs(nb) >= GOOD[name][2], f"{name}: {pngs(nb)} figures"
+    assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
+
+
+def test_overview_converts_at_the_annual_average_rate(runs, trade, fx):
+    "Yen values: MOF 2021 turnover as published (thousand yen), and Russia-reported 2016 USD × the 2016 annual JPY rate."
+    shown = text(runs["good overview in yen"][1])
+    mof = trade[(trade.source_id == "jp_mof_trade_by_country") & (trade.reporter == "JPN") & (trade.partner == "RUS") & (trade.year == 2021)]
+    assert f"{mof.value.sum() / 1e6:.2f}" in shown  # ¥ thousand → ¥ bn, no conversion needed
+    imts = trade[(trade.source_id == "imf_imts_rus") & (trade.reporter == "RUS") & (trade.partner == "JPN") & (trade.year == 2016)].value.sum()
+    jpy = fx[(fx.source_id == "fed_h10_fx") & (fx.currency == "JPY") & (fx.frequency == "annual") & (fx.year == 2016)].rate.item()
+    assert f"{imts * jpy / 1000:.2f}" in shown
+
+
+def test_overview_in_roubles_leaves_the_years_without_a_rate_empty(runs, trade, fx):
+    "The Bank of Russia rates end in 2023: the 2024 IMTS turnover has no RUB value; 2023 has one."
+    nb = runs["good overview, IMTS in roubles"][1]
+    html = next("".join(o["data"]["text/html"]) for _, o in outputs(nb) if "Turnover, RUB bn" in "".join(o.get("data", {}).get("text/html", "")))
+    rows = {int(r[0]): r[1:] for r in (re.findall(r"<td>(.*?)</td>", tr, re.S) for tr in re.findall(r"<tr>(.*?)</tr>", html, re.S)) if r}
+    df = pd.DataFrame(rows).T
+    assert df.loc[2024].iloc[0] == "—"
+    imts = trade[(trade.source_id == "imf_imts_rus") & (trade.reporter == "RUS") & (trade.partner == "JPN") & (trade.year == 2023)].value.sum()
+    rub = fx[(fx.source_id == "cbr_usd_rub") & (fx.currency == "RUB") & (fx.frequency == "annual") & (fx.statistic == "mean_of_settings") & (fx.year == 2023)].rate.item()
+    assert float(df.loc[2023].iloc[0]) == pytest.approx(imts * rub / 1000, abs=0.006)
+
+
+def test_sanctions_estimate_matches_an_independent_fit(runs, trade):
+    "The DiD the report shows equals a fit done here with statsmodels' formula API on a panel built straight from trade.csv."
+    rus = trade[(trade.reporter == "RUS") & (trade.flow == "exports") & trade.partner.isin(["JPN", "CHN", "KOR", "IND", "DEU", "USA", "TUR"])]
+    panel = pd.concat([rus[(rus.source_id == "imf_dots_2022") & (rus.year < 2016)], rus[rus.source_id == "imf_imts_rus"]])
+    panel = panel[panel.year.between(2017, 2027)].assign(treated_post=lambda d: ((d.partner == "JPN") & (d.year >= 2022)).astype(float))
+    fit = smf.ols("np.log(value) ~ C(partner) + C(year) + treated_post", panel).fit(cov_type="HC1", use_t=True)
+    lo, hi = fit.conf_int().loc["treated_post"]
+    shown = text(runs["good sanctions 2022 exports"][1])
+    assert f"{fit.params['treated_post']:.3f} log points, 95 % interval {lo:.3f} to {hi:.3f}" in shown
+    assert "IMF estimates, not Russian customs figures" in shown  # what the data cannot support
+
+
+def test_sanctions_partner_reported_panel_uses_dots_only(runs):
+    shown = text(runs["good sanctions 2014 partner-reported imports"][1])
+    assert "Japan-reported exports to Russia" in shown and "Russia-reported panel" in shown  # the other reporter as a check
+    assert "imf_imts_rus" not in shown.split("What each year")[1].split("Event-study")[0]
+
+
+def test_event_window_fits_the_trend_on_the_years_before(runs):
+    shown = text(runs["good window around the December 2016 summit"][1])
+    assert "First year counted as after the event" in shown and "2017" in shown  # a December event counts from the next year
+    assert "linear trend in logs fitted on 4 years 2013–2016" in shown
+
+
+def test_energy_shows_the_customs_lng_share_computed_from_the_rows(runs):
+    "Russia's 2025 share of Japan's LNG imports by volume, recomputed from lng_imports_monthly.csv."
+    lng = pd.read_csv(ROOT / "data" / "lng_imports_monthly.csv", dtype={"partner_code_jp": str})
+    y = lng[lng.month.str.startswith("2025")]
+    share = 100 * y[y.partner_code_jp == "224"].quantity.sum() / y[y.partner_code_jp == "ALL"].quantity.sum()
+    shown = text(runs["good energy 2015–2025"][1])
+    assert f"{share:.1f} % of Japan's LNG imports by volume" in shown
+    assert "reported figures, not official series" in "".join(src(c) for c in runs["good energy 2015–2025"][1]["cells"])
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_parameter_stops_in_the_check_cell(runs, case):
+    report, _, message = BAD[case]
+    p, nb = runs[f"bad {case}"]
+    assert p.returncode != 0
+    assert message in p.stderr, p.stderr[-1500:]
+    (cell, err), = errors(nb)
+    assert err["ename"] == "ParameterError"
+    assert "check_parameters(" in src(cell)  # the failing cell is the parameter check, before any computation
+    assert pngs(nb) == 0
+
+
+@pytest.mark.parametrize("case", list(IN_PROCESS))
+def test_bad_parameter_fails_the_check_cell(case):
+    report, values, message = IN_PROCESS[case]
+    err = run_to_check_cell(report, values)
+    assert type(err).__name__ == "ParameterError" and message in str(err), repr(err)
+
+
+def test_the_check_cells_pass_with_the_defaults():
+    for report in ("trade_overview", "sanctions_effect", "event_window", "energy_and_composition"):
+        assert run_to_check_cell(report, {}) is None
+
+
+@pytest.mark.parametrize("report", list(BROKEN))
+def test_a_broken_table_stops_the_report_with_its_validation_error(runs, report):
+    table, column, bad = BROKEN[report]
+    p, nb = runs[f"broken {report}"]
+    assert p.returncode != 0
+    (cell, err), = errors(nb)
+    assert err["ename"] == "ValidationError"
+    assert re.search(rf"{table}\.csv row \d+ field {column}: '{re.escape(bad)}'", err["evalue"]), err["evalue"]
+    assert "check_parameters(" in src(cell)
