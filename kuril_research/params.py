@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from .errors import ParameterError, choices
 
 # %% auto #0
-__all__ = ['type_ok', 'one_of', 'within', 'non_empty', 'all_of', 'years_covered', 'Params', 'check_parameters']
+__all__ = ['INJECTED_MARK', 'type_ok', 'one_of', 'within', 'non_empty', 'all_of', 'years_covered', 'assigned_names', 'Params',
+           'check_parameters']
 
 # %% ../nbs/10_params.ipynb #1ff6b734
 def _type_name(t) -> str:
@@ -84,6 +85,28 @@ def years_covered(table, # a table name of the data package, or a DataFrame
 # %% ../nbs/10_params.ipynb #611d8167
 _IPY = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 _PLAIN = (int, float, str, bool, list, tuple, dict, type(None))
+INJECTED_MARK = "# Parameters"
+
+def assigned_names(sources:list # cell sources (Python, as IPython stores them in `In`)
+                  ) -> set:
+    "Names the given cells bind at top level (assignments, for-loops, imports, definitions, with-as)."
+    import ast
+    names = set()
+    for src in sources:
+        try: tree = ast.parse(src or "")
+        except SyntaxError: continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store): names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+def _own_names(ns:dict) -> set:
+    "Names the notebook's own cells bind: every input IPython ran except papermill's injected cells."
+    cells = ns.get("In")
+    if not isinstance(cells, list): return set()
+    return assigned_names([c for c in cells if isinstance(c, str) and not c.lstrip().startswith(INJECTED_MARK)])
 
 class Params(dict):
     "The checked parameters; also readable as attributes (`params.start_year`)."
@@ -98,8 +121,9 @@ def check_parameters(ns:dict, # the notebook's namespace: pass `globals()`
     "Check every parameter of an analysis notebook; raise `ParameterError` naming the first bad one."
     declared = dict(ns.get("__annotations__", {}))
     if not declared: raise ParameterError("this notebook declares no parameters (annotate them in the cell tagged `parameters`)")
+    own = _own_names(ns)
     unknown = sorted(k for k, v in ns.items() if k not in declared and not k.startswith("_") and k not in _IPY
-                     and isinstance(v, _PLAIN))
+                     and k not in own and isinstance(v, _PLAIN))
     if unknown:
         raise ParameterError(f"unknown parameter {unknown[0]}={ns[unknown[0]]!r}; this notebook's parameters: {choices(declared)}")
     out = Params()
