@@ -28,11 +28,10 @@ def log_panel(panel:pd.DataFrame, # columns partner, year, value
     if dup.any():
         r = panel[dup].iloc[0]
         raise DataFormatError(f"panel: partner {r['partner']} year {int(r['year'])} appears more than once")
-    p = panel.copy()
-    p["partner"], p["year"] = p["partner"].astype(str), p["year"].astype(int)
-    v = p["value"].astype(float)
+    p = panel.assign(partner=panel["partner"].astype(str), year=panel["year"].astype(int))
+    v = p["value"].to_numpy(dtype=float)
     bad = ~(v > 0)
-    out = p[~bad].assign(y=np.log(v[~bad])).sort_values(["partner", "year"]).reset_index(drop=True)
+    out = p[~bad].assign(y=np.log(v[~bad])).reset_index(drop=True)
     out.attrs["dropped"] = list(zip(p.loc[bad, "partner"], p.loc[bad, "year"].astype(int)))
     return out
 
@@ -70,22 +69,25 @@ def _check(p, treated, treatment_year, cov_type):
 
 def _fit(p:pd.DataFrame, regs:pd.DataFrame, cov_type:str, covariates:pd.DataFrame|None=None, treated:str|None=None):
     "OLS of y on partner and year dummies, `regs` and partner-specific covariate slopes."
-    parts = [pd.get_dummies(p["partner"], prefix="partner", drop_first=True, dtype=float),
-             pd.get_dummies(p["year"], prefix="year", drop_first=True, dtype=float), regs]
+    pc, pu = pd.factorize(p["partner"], sort=True)
+    yc, yu = pd.factorize(p["year"], sort=True)
+    cols, names = [np.ones(len(p))], ["const"]
+    cols += [(pc == j).astype(float) for j in range(1, len(pu))]; names += [f"partner_{q}" for q in pu[1:]]
+    cols += [(yc == j).astype(float) for j in range(1, len(yu))]; names += [f"year_{y}" for y in yu[1:]]
+    cols += [regs[c].to_numpy(dtype=float) for c in regs.columns]; names += list(regs.columns)
     if covariates is not None and len(covariates.columns):
         cv = covariates.reindex(p["year"].to_numpy())
         if cv.isna().any().any():
             c = cv.columns[cv.isna().any()][0]
             y = int(cv.index[cv[c].isna()][0])
             raise ParameterError(f"covariate {c}: no value for {y}, a year of the panel")
-        ref = sorted(x for x in p["partner"].unique() if x != treated)[0]
+        ref = sorted(x for x in pu if x != treated)[0]
         for c in covariates.columns:
-            for q in sorted(p["partner"].unique()):
+            for j, q in enumerate(pu):
                 if q == ref: continue
-                parts.append(pd.Series(np.where(p["partner"] == q, cv[c].to_numpy(), 0.0), index=p.index, name=f"{c}:{q}"))
-    X = pd.concat(parts, axis=1)
-    X.insert(0, "const", 1.0)
-    kw = {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(p["partner"])[0]}} if cov_type == "cluster" else {"cov_type": cov_type}
+                cols.append(np.where(pc == j, cv[c].to_numpy(), 0.0)); names.append(f"{c}:{q}")
+    X = pd.DataFrame(np.column_stack(cols), columns=names)
+    kw = {"cov_type": "cluster", "cov_kwds": {"groups": pc}} if cov_type == "cluster" else {"cov_type": cov_type}
     return sm.OLS(p["y"].to_numpy(), X).fit(use_t=True, **kw)
 
 def _row(res, name, alpha=0.05):
