@@ -321,7 +321,7 @@ def result_paragraph(estimate:pd.Series, # from `did`
         same = checks[np.sign(checks.coef) == np.sign(e.coef)]
         s.append(f"Across {len(checks)} other specifications ({'; '.join(f'{n}: {r.coef:.3f} [{r.lo:.3f}, {r.hi:.3f}]' for n, r in checks.iterrows())}), "
                  f"{len(same)} have the same sign and {len(excl)} an interval that excludes zero"
-                 + (", so the result does not survive every check." if len(excl) < len(checks) or len(same) < len(checks) else ", so the result holds in every check."))
+                 + (", so the estimate does not hold in every other specification." if len(excl) < len(checks) or len(same) < len(checks) else ", so the estimate holds in every other specification."))
     if perm is not None:
         s.append(f"Given the treatment in turn to each of the {len(perm)} partners, the treated partner's estimate ranks {perm.attrs['rank']} of {len(perm)} by size (permutation p = {perm.attrs['p']:.2f}; with {len(perm)} partners the smallest possible is {1 / len(perm):.2f}).")
     s.append("With a single treated partner and a few controls, this is a comparison, not proof of cause: anything else that hit this pair alone in the same years is part of the estimate.")
