@@ -103,6 +103,7 @@ def test_navigation_guides_data_and_missing_reports(good_site):
     assert "not in reports/: not_run_yet. Produce them with make reports" in reports
     assert "build it with make data" in _text((out / "datapackage.html").read_text())                     # no data package: the page says how to make it
     assert (out / "search.html").is_file() and (out / "searchindex.js").is_file()
+    assert sorted(p.name for p in root.iterdir() if not p.name.startswith("_")) == ["data", "docs", "nbs", "pyproject.toml", "reports", "settings.ini", "sources"]
 
 def test_raising_cell_fails_naming_notebook_and_cell(tmp_path):
     from conftest import kuril

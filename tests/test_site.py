@@ -55,39 +55,60 @@ def browser_page():
         yield page
         ctx.close()
 
-@pytest.fixture(scope="module")
-def crawl(site, browser_page):
-    "Visit every page reachable from the home page; record console errors, unloaded images, links and anchors."
-    base, out, *_ = site
-    page, log = browser_page, {"errors": [], "offsite": [], "images": {}, "links": {}, "ids": {}}
-    page.on("console", lambda m: log["errors"].append(f"{page.url}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: log["errors"].append(f"{page.url}: {e}"))
-    def route(r):
-        if r.request.url.startswith(base) or r.request.url.startswith("data:"): return r.continue_()
-        log["offsite"].append(r.request.url); r.abort()
-    page.route("**/*", route)
-    todo, seen = [base + "index.html"], set()
-    while todo:
-        url = todo.pop()
-        if url in seen: continue
-        seen.add(url)
-        resp = page.goto(url, wait_until="load")
-        assert resp is not None and resp.ok, f"{url}: {resp.status if resp else 'no response'}"
-        log["images"][url] = page.evaluate("""async () => {
-            const imgs = Array.from(document.images);
-            for (const i of imgs) { i.loading = 'eager'; try { await i.decode(); } catch (e) {} }
-            return imgs.map(i => [i.getAttribute('src'), i.naturalWidth]); }""")
-        log["ids"][url] = set(page.evaluate("Array.from(document.querySelectorAll('[id], a[name]')).map(e => e.id || e.name)"))
-        hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
-        log["links"][url] = [h for h in hrefs if h.startswith(base)]
-        for h in log["links"][url]:
-            target = urldefrag(h)[0]
-            if target.endswith(".html") and "/_static/" not in target and target not in seen: todo.append(target)
+_IMAGES = """async () => {
+    const imgs = Array.from(document.images);
+    for (const i of imgs) { i.loading = 'eager'; try { await i.decode(); } catch (e) {} }
+    return imgs.map(i => [i.getAttribute('src'), i.naturalWidth]); }"""
+
+async def _crawl(base:str, tabs:int=2) -> dict:
+    "Visit every page reachable from the home page, a few tabs at a time; record what each one did."
+    import asyncio
+    from playwright.async_api import async_playwright
+    log = {"errors": [], "offsite": [], "status": [], "images": {}, "links": {}, "ids": {}}
+    async with async_playwright() as p:
+        ctx = await p.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="chromium-profile-"), executable_path=CHROMIUM,
+                                                         args=ARGS, headless=True, viewport={"width": 1280, "height": 900})
+        async def route(r):
+            if r.request.url.startswith(base) or r.request.url.startswith("data:"): await r.continue_()
+            else: log["offsite"].append(r.request.url); await r.abort()
+        await ctx.route("**/*", route)
+        todo, seen = asyncio.Queue(), set()
+        def add(url):
+            if url not in seen: seen.add(url); todo.put_nowait(url)
+        async def visit(page, url):
+            page.on("console", lambda m: log["errors"].append(f"{url}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: log["errors"].append(f"{url}: {e}"))
+            resp = await page.goto(url, wait_until="load")
+            if resp is None or not resp.ok: log["status"].append(f"{url}: {resp.status if resp else 'no response'}")
+            log["images"][url] = await page.evaluate(_IMAGES)
+            log["ids"][url] = set(await page.evaluate("Array.from(document.querySelectorAll('[id], a[name]')).map(e => e.id || e.name)"))
+            log["links"][url] = [h for h in await page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+                                 if h.startswith(base)]
+            for h in log["links"][url]:
+                target = urldefrag(h)[0]
+                if target.endswith(".html") and "/_static/" not in target: add(target)
+        async def worker():
+            while True:
+                url = await todo.get()
+                page = await ctx.new_page()
+                try: await visit(page, url)
+                finally: await page.close(); todo.task_done()
+        add(base + "index.html")
+        workers = [asyncio.create_task(worker()) for _ in range(tabs)]
+        await todo.join()
+        for w in workers: w.cancel()
+        await ctx.close()
     return log
+
+@pytest.fixture(scope="module")
+def crawl(site):
+    "Every page reachable from the home page: console errors, unloaded images, links and anchors, network requests."
+    import asyncio
+    return asyncio.run(_crawl(site[0]))
 
 def test_every_page_loads_without_console_errors(crawl):
     assert len(crawl["images"]) > 10, sorted(crawl["images"])
-    assert crawl["errors"] == []
+    assert crawl["status"] == [] and crawl["errors"] == []
     assert crawl["offsite"] == [], "the site asked the network for something"
 
 def test_every_image_loaded(crawl):
