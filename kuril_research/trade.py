@@ -152,9 +152,9 @@ def in_currency(df:pd.DataFrame, # rows of the trade table (one unit or several)
     if bad: raise DataFormatError(f"trade: unit {bad[0]!r} cannot be converted; units known: {choices(UNITS)}")
     if currency not in rates.columns: raise UnknownNameError(f"unknown currency {currency!r}; currencies: {choices(rates.columns)}")
     r = rates.reindex(df["year"].astype(int).to_numpy()).assign(USD=1.0)
-    cur = df["unit"].astype(str).map(lambda u: UNITS[u][0]).to_numpy()
-    scale = df["unit"].astype(str).map(lambda u: UNITS[u][1]).to_numpy()
-    own = np.array([r[c].iloc[i] for i, c in enumerate(cur)], dtype=float)
+    units = df["unit"].astype(str)
+    own = r.to_numpy(dtype=float)[np.arange(len(df)), r.columns.get_indexer(units.map(lambda u: UNITS[u][0]))]
+    scale = units.map(lambda u: UNITS[u][1]).to_numpy(dtype=float)
     v = df["value"].to_numpy(dtype=float) * scale / own * r[currency].to_numpy() / 1e9
     return pd.Series(v, index=df.index, name=f"{currency} bn")
 
