@@ -55,7 +55,6 @@ GOOD = {  # name: (report, papermill arguments, at least this many figures)
     "overview, IMTS in roubles": ("trade_overview", ["-p", "source", "imf_imts_rus", "-p", "currency", "RUB", "-p", "start_year", "2016"], 3),
     "sanctions 2022 exports": ("sanctions_effect", ["-p", "treatment_year", "2022", "-p", "flow", "exports", "-p", "window", "5",
                                                     "-y", "placebo_years: [2018, 2019]"], 3),
-    "sanctions 2014 partner-reported imports": ("sanctions_effect", ["-p", "reporter", "partner", "-p", "flow", "imports", "-y", "controls: [CHN, KOR, IND]"], 3),
     "window around the December 2016 summit": ("event_window", ["-p", "event_id", "E021", "-p", "window_years", "4"], 1),
     "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 4),
 }
@@ -66,8 +65,6 @@ BAD = {  # case: (report, papermill arguments, text the error must contain)
     "wrong type": ("trade_overview", ["-r", "start_year", "abc"], "parameter start_year='abc': expected int, got str"),
     "years outside the data": ("trade_overview", ["-p", "start_year", "1900"], "parameter start_year=1900: outside the years covered by trade (1952–2025)"),
     "end before start": ("energy_and_composition", ["-p", "start_year", "2020", "-p", "end_year", "2010"], "parameter end_year=2010 is before start_year=2020"),
-    "unknown source": ("trade_overview", ["-p", "source", "nosuch"],
-                       "parameter source='nosuch': 'nosuch' is not allowed; allowed: all, cow_trade_v4_dyadic, imf_dots_2022, imf_imts_rus, jp_mof_trade_by_country"),
     "empty selection (source and years)": ("trade_overview", ["-p", "source", "jp_mof_trade_by_country", "-p", "start_year", "1995", "-p", "end_year", "2000"],
                                            "parameter source='jp_mof_trade_by_country': no Japan–Russia rows in 1995–2000; sources with rows in those years: cow_trade_v4_dyadic, imf_dots_2022"),
     "unknown partner": ("sanctions_effect", ["-y", "controls: [CHN, FRA]"], "parameter controls=['CHN', 'FRA']: 'FRA' is not allowed; allowed: CHN, KOR, IND, DEU, USA, TUR"),
@@ -88,6 +85,8 @@ IN_PROCESS = {  # more bad parameters, checked by running the notebook's own cel
     "undated event": ("event_window", {"event_id": "M005"}, "parameter event_id='M005': no dated event with this id"),
     "empty selection (years)": ("energy_and_composition", {"start_year": 2011, "end_year": 2011},
                                 "parameters start_year=2011, end_year=2011: no reported figure in these years; years with figures: 2006, 2007, 2008, 2010, 2012"),
+    "unknown source": ("trade_overview", {"source": "nosuch"},
+                       "parameter source='nosuch': 'nosuch' is not allowed; allowed: all, cow_trade_v4_dyadic, imf_dots_2022, imf_imts_rus, jp_mof_trade_by_country"),
     "unknown currency": ("trade_overview", {"currency": "EUR"}, "parameter currency='EUR': 'EUR' is not allowed; allowed: USD, JPY, RUB"),
     "unknown event category": ("trade_overview", {"event_categories": ["skirmish"]}, "parameter event_categories=['skirmish']: 'skirmish' is not allowed"),
 }
@@ -195,10 +194,15 @@ def test_sanctions_estimate_matches_an_independent_fit(runs, trade):
     assert "are not Russian customs figures" in shown and "IMF estimates" in shown  # what the data cannot support
 
 
-def test_sanctions_partner_reported_panel_uses_dots_only(runs):
-    shown = text(runs["good sanctions 2014 partner-reported imports"][1])
-    assert "Japan-reported exports to Russia" in shown and "Russia-reported panel" in shown  # the other reporter as a check
-    assert "imf_imts_rus" not in shown.split("What each year")[1].split("Event-study")[0]
+def test_the_partner_reported_panel_is_one_source_without_a_join():
+    "Each partner's own reports (the sanctions report's check): DOTS only, to 2020, the mirror flow of Russia's."
+    from kuril_research import trade as tr
+    from kuril_research.data import load
+    t = load("trade")
+    p = tr.reporter_panel(t, "partner", ["JPN", "CHN"], "imports")  # Russia's imports = the partners' exports to Russia
+    assert set(p.source_id) == {"imf_dots_2022"} and p.year.max() == 2020
+    jp = t[(t.reporter == "JPN") & (t.partner == "RUS") & (t.flow == "exports") & (t.source_id == "imf_dots_2022")]
+    assert p[p.partner == "JPN"].set_index("year").value.to_dict() == jp.set_index(jp.year.astype(int)).value.to_dict()
 
 
 def test_event_window_fits_the_trend_on_the_years_before(runs):
