@@ -3,7 +3,7 @@
 The site is built from the project as it is (into a temporary folder), served on 127.0.0.1, and every page is
 visited: no console errors, every image loaded, every internal link resolving, search working, a report page
 showing its figures. Screenshots of the home page and a report page go to test-artifacts/."""
-import functools, http.server, shutil, tempfile, threading
+import functools, http.server, re, shutil, tempfile, threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
@@ -68,16 +68,12 @@ async def _crawl(base:str, tabs:int=2) -> dict:
     async with async_playwright() as p:
         ctx = await p.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="chromium-profile-"), executable_path=CHROMIUM,
                                                          args=ARGS, headless=True, viewport={"width": 1280, "height": 900})
-        async def route(r):
-            if r.request.url.startswith(base) or r.request.url.startswith("data:"): await r.continue_()
-            else: log["offsite"].append(r.request.url); await r.abort()
-        await ctx.route("**/*", route)
+        async def refuse(r): log["offsite"].append(r.request.url); await r.abort()
+        await ctx.route(re.compile(rf"^(?!{re.escape(base)}|data:)"), refuse)  # anything not from the local server
         todo, seen = asyncio.Queue(), set()
         def add(url):
             if url not in seen: seen.add(url); todo.put_nowait(url)
         async def visit(page, url):
-            page.on("console", lambda m: log["errors"].append(f"{url}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: log["errors"].append(f"{url}: {e}"))
             resp = await page.goto(url, wait_until="load")
             if resp is None or not resp.ok: log["status"].append(f"{url}: {resp.status if resp else 'no response'}")
             log["images"][url] = await page.evaluate(_IMAGES)
@@ -88,11 +84,13 @@ async def _crawl(base:str, tabs:int=2) -> dict:
                 target = urldefrag(h)[0]
                 if target.endswith(".html") and "/_static/" not in target: add(target)
         async def worker():
+            page, current = await ctx.new_page(), [None]
+            page.on("console", lambda m: log["errors"].append(f"{current[0]}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: log["errors"].append(f"{current[0]}: {e}"))
             while True:
-                url = await todo.get()
-                page = await ctx.new_page()
-                try: await visit(page, url)
-                finally: await page.close(); todo.task_done()
+                current[0] = await todo.get()
+                try: await visit(page, current[0])
+                finally: todo.task_done()
         add(base + "index.html")
         workers = [asyncio.create_task(worker()) for _ in range(tabs)]
         await todo.join()
@@ -105,6 +103,19 @@ def crawl(site):
     "Every page reachable from the home page: console errors, unloaded images, links and anchors, network requests."
     import asyncio
     return asyncio.run(_crawl(site[0]))
+
+def test_the_crawl_catches_what_it_checks(tmp_path):
+    "A page that asks the network for an image, fails a script and links to a missing page: the crawl reports all three."
+    (tmp_path / "index.html").write_text('<img src="https://example.org/x.png"><script>throw new Error("boom")</script>'
+                                         '<a href="gone.html">gone</a>')
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    import asyncio
+    try: log = asyncio.run(_crawl(f"http://127.0.0.1:{srv.server_address[1]}/"))
+    finally: srv.shutdown()
+    assert log["offsite"] == ["https://example.org/x.png"]
+    assert any("boom" in e for e in log["errors"]) and any(s.endswith("gone.html: 404") for s in log["status"])
+    assert [w for _, w in log["images"][next(iter(log["images"]))]] == [0]
 
 def test_every_page_loads_without_console_errors(crawl):
     assert len(crawl["images"]) > 10, sorted(crawl["images"])
@@ -159,4 +170,5 @@ def test_report_page_shows_its_figures(site, browser_page):
     page.locator("article img").first.scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -200)")  # the heading above the figure too
     ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("site-report-*.png"): old.unlink()
     page.screenshot(path=str(ARTIFACTS / f"site-report-{report}.png"))
