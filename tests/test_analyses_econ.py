@@ -2,52 +2,13 @@
 hold their figures and show numbers that are recomputed here independently from the committed tables; bad parameters
 and a broken data table stop them in the parameter-check cell with a one-line message naming the parameter (or table)
 and what is allowed."""
-import json, os, re, subprocess, sys
+import json, os, re
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-ROOT = Path(__file__).resolve().parents[1]
-PAPERMILL = Path(sys.executable).parent / "papermill"
-ANALYSES = ROOT / "nbs" / "analyses"
-INLINE = "module://matplotlib_inline.backend_inline"  # as the report runner gives its kernels: figures are shown, not discarded
-
-
-def papermill(report, out, *args, env=None):
-    "Run the papermill CLI on an analysis; return (CompletedProcess, output notebook or None)."
-    cmd = [str(PAPERMILL), "-k", "python3", str(ANALYSES / f"{report}.ipynb"), str(out), *args]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": INLINE, **(env or {})}, timeout=300)
-    nb = json.loads(Path(out).read_text(encoding="utf-8")) if Path(out).exists() else None
-    return p, nb
-
-
-def outputs(nb):
-    return [(c, o) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
-
-
-def errors(nb):
-    return [(c, o) for c, o in outputs(nb) if o.get("output_type") == "error"]
-
-
-def pngs(nb):
-    return sum("image/png" in o.get("data", {}) for _, o in outputs(nb))
-
-
-def text(nb):
-    "Everything the notebook shows as HTML, Markdown or plain text."
-    parts = []
-    for _, o in outputs(nb):
-        d = o.get("data", {})
-        for k in ("text/html", "text/markdown", "text/plain"):
-            if k in d: parts.append("".join(d[k]) if isinstance(d[k], list) else d[k])
-    return "\n".join(parts)
-
-
-def src(cell):
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+from notebook_runs import ANALYSES, ROOT, break_cell, errors, outputs, papermill, pngs, src, text
 
 
 GOOD = {  # name: (report, papermill arguments, at least this many figures)
@@ -110,15 +71,6 @@ def run_to_check_cell(report, values):
         os.chdir(cwd)
 
 
-def break_table(data_dir, table, column, bad):
-    "Replace one cell of a committed table by a value that breaks its schema."
-    f = data_dir / f"{table}.csv"
-    lines = f.read_text(encoding="utf-8").splitlines()
-    header, row = lines[0].split(","), lines[1].split(",")
-    row[header.index(column)] = bad
-    f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
-
-
 BROKEN = {  # report: (table, column, bad value)
     "trade_overview": ("trade", "value", "abc"),
     "energy_and_composition": ("lng_imports_monthly", "month", "2025-13"),
@@ -134,7 +86,7 @@ def runs(tmp_path_factory, settings):
     for report, (table, column, bad) in BROKEN.items():
         data = d / f"data_{table}"
         shutil.copytree(settings.data_dir, data)
-        break_table(data, table, column, bad)
+        break_cell(data, table, column, bad)
         jobs[f"broken {report}"] = (report, [], {"KURIL_DATA_DIR": str(data)})
     with ThreadPoolExecutor(3) as ex:
         futs = {k: ex.submit(papermill, r, d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args, env=env) for k, (r, args, env) in jobs.items()}

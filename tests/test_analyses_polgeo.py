@@ -1,51 +1,12 @@
 """The political, geographic and fact-check analyses run through the real papermill CLI: with non-default parameters
 they finish without an error and hold their figures; bad parameters and a broken data table stop them in the
 parameter-check cell with a one-line message naming the parameter (or table) and what is allowed."""
-import json, os, re, shutil, subprocess, sys
+import re, shutil
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAPERMILL = Path(sys.executable).parent / "papermill"
-ANALYSES = ROOT / "nbs" / "analyses"
-INLINE = "module://matplotlib_inline.backend_inline"  # as the report runner gives its kernels: figures are shown, not discarded
-
-
-def papermill(report, out, *args, env=None):
-    "Run the papermill CLI on an analysis; return (CompletedProcess, output notebook or None)."
-    cmd = [str(PAPERMILL), "-k", "python3", str(ANALYSES / f"{report}.ipynb"), str(out), *args]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": INLINE, **(env or {})}, timeout=300)
-    nb = json.loads(Path(out).read_text(encoding="utf-8")) if Path(out).exists() else None
-    return p, nb
-
-
-def outputs(nb):
-    return [(c, o) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
-
-
-def errors(nb):
-    return [(c, o) for c, o in outputs(nb) if o.get("output_type") == "error"]
-
-
-def pngs(nb):
-    return sum("image/png" in o.get("data", {}) for _, o in outputs(nb))
-
-
-def text(nb):
-    "Everything the notebook shows as HTML, Markdown or plain text."
-    parts = []
-    for _, o in outputs(nb):
-        d = o.get("data", {})
-        for k in ("text/html", "text/markdown", "text/plain"):
-            if k in d: parts.append("".join(d[k]) if isinstance(d[k], list) else d[k])
-        if o.get("output_type") == "stream": parts.append("".join(o["text"]))
-    return "\n".join(parts)
-
-
-def src(cell):
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+from notebook_runs import ROOT, break_cell, errors, papermill, pngs, src, text
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
@@ -71,11 +32,7 @@ BAD = {  # case: (report, papermill arguments, text the error must contain)
 
 def broken_events(data):
     "A hand edit that breaks the events table's schema: a category outside the vocabulary."
-    f = data / "events.csv"
-    lines = f.read_text(encoding="utf-8").splitlines()
-    header, row = lines[0].split(","), lines[1].split(",")
-    row[header.index("category")] = "skirmish"
-    f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    break_cell(data, "events", "category", "skirmish")
 
 def changed_geometry(data):
     "The islands GeoJSON edited after the build: it no longer matches its recorded sha256."

@@ -1,6 +1,4 @@
 "The `kuril` command line on broken settings: one line on stderr naming the section and key, exit status 2."
-import shutil
-from pathlib import Path
 import pytest
 from conftest import kuril, ROOT
 

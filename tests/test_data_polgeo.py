@@ -1,7 +1,5 @@
 "The polgeo tables of the data package: the merged event timeline, the islands, the claims register, the geometry."
-import csv, hashlib, json, math, re, shutil
-from pathlib import Path
-import pandas as pd
+import csv, hashlib, json, re, shutil
 import pytest
 from conftest import kuril
 from kuril_research import build_polgeo as bp

@@ -5,7 +5,7 @@ visited: no console errors, every image loaded, every internal link resolving, s
 showing its figures. Screenshots of the home page and a report page go to test-artifacts/."""
 import functools, http.server, re, shutil, tempfile, threading
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 import pytest
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
