@@ -15,7 +15,7 @@ from .settings import load_settings
 from .validate import read_descriptor, resource_of, validate_table
 
 # %% auto #0
-__all__ = ['data_dir', 'tables', 'resource', 'load', 'sources', 'package_hash']
+__all__ = ['data_dir', 'tables', 'resource', 'load', 'sources', 'package_hash', 'tables_hash']
 
 # %% ../nbs/05_data.ipynb #6749d21f
 def data_dir(path:Path|str|None=None # a package folder; default: settings `[paths] data_dir`
@@ -90,4 +90,15 @@ def package_hash(path:Path|str|None=None) -> str:
     dp = read_descriptor(folder)
     for f in ["datapackage.json"] + sorted(r["path"] for r in dp["resources"]):
         h.update(f.encode()); h.update((folder / f).read_bytes())
+    return h.hexdigest()[:12]
+
+def tables_hash(names:list, # the tables (or GeoJSON files) a report read
+                path:Path|str|None=None,
+               ) -> str:
+    "A short sha256 over the descriptors and files of the named resources only: the data version of one report."
+    folder = data_dir(path)
+    h = hashlib.sha256()
+    for name in sorted(set(names)):
+        r = resource(name, folder)
+        h.update(json.dumps(r, sort_keys=True).encode()); h.update((folder / r["path"]).read_bytes())
     return h.hexdigest()[:12]

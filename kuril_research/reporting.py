@@ -75,12 +75,14 @@ def _git(*args) -> str|None:
         return out.stdout.strip() if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError): return None
 
-def version_stamp() -> dict:
-    "Package version, git commit and data package hash, displayed and returned."
+def version_stamp(tables:list # the data package tables the report read (as given to `sources_table`)
+                 ) -> dict:
+    "Package version, git commit and the hash of the data the report read, displayed and returned."
     import kuril_research
-    from kuril_research.data import package_hash
+    from kuril_research.data import tables_hash
     commit = _git("rev-parse", "--short=12", "HEAD") or "unknown"
     if commit != "unknown" and _git("status", "--porcelain", "--untracked-files=no"): commit += "+changes"
-    stamp = {"kuril_research": kuril_research.__version__, "git commit": commit, "data package": package_hash()}
+    stamp = {"kuril_research": kuril_research.__version__, "git commit": commit,
+             "data package": f"{tables_hash(tables)} (tables {', '.join(sorted(set(tables)))})"}
     display(Markdown("**Version:** " + " · ".join(f"{k} {esc(v)}" for k, v in stamp.items())))
     return stamp

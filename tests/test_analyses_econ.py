@@ -4,6 +4,7 @@ and a broken data table stop them in the parameter-check cell with a one-line me
 and what is allowed."""
 import json, os, re
 from concurrent.futures import ThreadPoolExecutor
+import numpy as np  # used by name inside the patsy formula below
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
