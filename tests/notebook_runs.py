@@ -51,3 +51,14 @@ def break_cell(data_dir, table, column, bad):
     header, row = lines[0].split(","), lines[1].split(",")
     row[header.index(column)] = bad
     f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+
+
+def assert_stopped_in_check_cell(p, nb, ename="ParameterError", message=None):
+    "The run failed with one `ename` error, raised by the parameter-check cell, before any figure was drawn."
+    assert p.returncode != 0
+    if message is not None: assert message in p.stderr, p.stderr[-1500:]
+    (cell, err), = errors(nb)
+    assert err["ename"] == ename, err["ename"]
+    assert "check_parameters(" in src(cell)  # the failing cell is the parameter check, before any computation
+    assert pngs(nb) == 0
+    return err

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from notebook_runs import ANALYSES, ROOT, break_cell, errors, outputs, papermill, pngs, src, text
+from notebook_runs import assert_stopped_in_check_cell, ANALYSES, ROOT, break_cell, errors, outputs, papermill, pngs, src, text
 
 
 GOOD = {  # name: (report, papermill arguments, at least this many figures)
@@ -177,13 +177,7 @@ def test_energy_shows_the_customs_lng_share_computed_from_the_rows(runs):
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_parameter_stops_in_the_check_cell(runs, case):
     report, _, message = BAD[case]
-    p, nb = runs[f"bad {case}"]
-    assert p.returncode != 0
-    assert message in p.stderr, p.stderr[-1500:]
-    (cell, err), = errors(nb)
-    assert err["ename"] == "ParameterError"
-    assert "check_parameters(" in src(cell)  # the failing cell is the parameter check, before any computation
-    assert pngs(nb) == 0
+    assert_stopped_in_check_cell(*runs[f"bad {case}"], message=message)
 
 
 @pytest.mark.parametrize("case", list(IN_PROCESS))

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from notebook_runs import ROOT, break_cell, errors, papermill, pngs, src, text
+from notebook_runs import assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, pngs, src, text
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
@@ -89,13 +89,7 @@ def test_claims_check_names_the_reporter_the_news_figures_match(runs):
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_parameter_stops_in_the_check_cell(runs, case):
     report, _, message = BAD[case]
-    p, nb = runs[f"bad {case}"]
-    assert p.returncode != 0
-    assert message in p.stderr, p.stderr[-1500:]
-    (cell, err), = errors(nb)
-    assert err["ename"] == "ParameterError"
-    assert "check_parameters(" in src(cell)  # the failing cell is the parameter check, before any computation
-    assert pngs(nb) == 0
+    assert_stopped_in_check_cell(*runs[f"bad {case}"], message=message)
 
 
 def test_a_broken_table_stops_the_report_with_its_validation_error(runs):
