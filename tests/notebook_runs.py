@@ -62,3 +62,11 @@ def assert_stopped_in_check_cell(p, nb, ename="ParameterError", message=None):
     assert "check_parameters(" in src(cell)  # the failing cell is the parameter check, before any computation
     assert pngs(nb) == 0
     return err
+
+
+def assert_ran_clean(p, nb, min_figures):
+    "The run finished without an error, drew at least `min_figures` figures and ends with its sources and version stamp."
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert not errors(nb)
+    assert pngs(nb) >= min_figures, f"{pngs(nb)} figures"
+    assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from notebook_runs import assert_stopped_in_check_cell, ANALYSES, ROOT, break_cell, errors, outputs, papermill, pngs, src, text
+from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, ANALYSES, ROOT, break_cell, errors, outputs, papermill, src, text
 
 
 GOOD = {  # name: (report, papermill arguments, at least this many figures)
@@ -106,11 +106,7 @@ def fx():
 
 @pytest.mark.parametrize("name", list(GOOD))
 def test_runs_with_other_parameters(runs, name):
-    p, nb = runs[f"good {name}"]
-    assert p.returncode == 0, p.stderr[-2000:]
-    assert not errors(nb)
-    assert pngs(nb) >= GOOD[name][2], f"{name}: {pngs(nb)} figures"
-    assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
+    assert_ran_clean(*runs[f"good {name}"], GOOD[name][2])
 
 
 def test_overview_converts_at_the_annual_average_rate(runs, trade, fx):

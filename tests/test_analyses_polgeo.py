@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from notebook_runs import assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, pngs, src, text
+from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, src, text
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
@@ -59,11 +59,7 @@ def runs(tmp_path_factory, settings):
 
 @pytest.mark.parametrize("report", list(GOOD))
 def test_runs_with_other_parameters(runs, report):
-    p, nb = runs[f"good {report}"]
-    assert p.returncode == 0, p.stderr[-2000:]
-    assert not errors(nb)
-    assert pngs(nb) >= GOOD[report][1], f"{report}: {pngs(nb)} figures"
-    assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
+    assert_ran_clean(*runs[f"good {report}"], GOOD[report][1])
 
 
 def test_islands_profile_shows_the_1945_residents_computed_from_the_rows(runs):
