@@ -11,7 +11,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 help:
 	@echo "make reports   build the environment if needed, then run every report in the catalogue"
 	@echo "make test      build the environment if needed, then run every test"
-	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] sources_dir)"
+	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] raw_dir)"
 	@echo "make docs      build the docs site into _docs/"
 	@echo "make readme    regenerate README.md from nbs/index.ipynb"
 	@echo "make bench     benchmark the report runner"
@@ -65,7 +65,7 @@ readme: $(STAMP)
 	$(BIN)/kuril docs --readme
 
 bench: $(STAMP)
-	$(BIN)/python -c 'import sys; from kuril_research.bench import main; sys.exit(main())'
+	$(BIN)/python tools/bench.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs

@@ -15,13 +15,13 @@ from .settings import load_settings
 __all__ = ['COMMAND_MODULES', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #1d8ef986
-COMMAND_MODULES = ["kuril_research.runner", "kuril_research.docs"]
+COMMAND_MODULES = ["kuril_research.runner.run"] # modules that add their own subcommands with `register(subparsers)`
 
 # %% ../nbs/99_cli.ipynb #eca98023
 def _data_build(a):
-    from kuril_research.build import build_package
+    from kuril_research.build.core import build_package
     s = load_settings(a.settings)
-    src = Path(a.sources) if a.sources else s.sources_dir
+    src = Path(a.raw) if a.raw else s.raw_dir
     dest = Path(a.data) if a.data else s.data_dir
     dp = build_package(src, dest)
     tabular = [r for r in dp["resources"] if r.get("profile") == "tabular-data-resource"]
@@ -37,9 +37,23 @@ def _data_validate(a):
     dest = Path(a.data) if a.data else s.data_dir
     counts = validate_package(dest)
     if not a.no_peer:
-        from kuril_research.peer import frictionless_report
+        from kuril_research.validate import frictionless_report
         frictionless_report(dest)
     print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid")
+    return 0
+
+def _docs(a):
+    # the site needs nbdev and Sphinx (the dev extra); imported here so that a plain install runs everything else
+    try:
+        from kuril_research.site.readme import write_readme
+        from kuril_research.site.sphinx import build_site
+    except ImportError as e: raise KurilError(f"kuril docs needs the dev extra (pip install 'kuril-research[dev]'): {e}") from e
+    if a.readme:
+        print(f"wrote {write_readme().name}")
+        return 0
+    r = build_site(out=a.out, jobs=a.jobs, quiet=not a.verbose)
+    print(f"built {len(r['pages'])} pages into {r['out']}" + (f" ({len(r['reports'])} reports)" if r["reports"] else " (no reports yet)"))
+    print("slowest notebooks: " + ", ".join(f"{n} {s} s" for n, s in r["slowest"]))
     return 0
 
 # %% ../nbs/99_cli.ipynb #4ecaf6af
@@ -50,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("data", help="build or validate the data package").add_subparsers(dest="data_command", required=True)
     b = d.add_parser("build", help="rebuild data/ from the raw sources (all or nothing)")
-    b.add_argument("--sources", help="the raw sources folder (default: settings [paths] sources_dir)")
+    b.add_argument("--raw", help="the raw folder (default: settings [paths] raw_dir)")
     b.add_argument("--data", help="the package folder to write (default: settings [paths] data_dir)")
     b.set_defaults(func=_data_build)
     v = d.add_parser("validate", help="check every table against its schema, then run the Frictionless validator")
@@ -58,6 +72,12 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--no-peer", action="store_true", help="skip the Frictionless peer validation")
     v.set_defaults(func=_data_validate)
     for m in COMMAND_MODULES: importlib.import_module(m).register(sub)
+    o = sub.add_parser("docs", help="build the docs site into _docs/ (or --readme: regenerate README.md)")
+    o.add_argument("--out", help="the site folder (default: nbdev's doc_path, _docs/)")
+    o.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel")
+    o.add_argument("--readme", action="store_true", help="only regenerate README.md from nbs/index.ipynb")
+    o.add_argument("--verbose", action="store_true", help="show Sphinx's progress")
+    o.set_defaults(func=_docs)
     return p
 
 # %% ../nbs/99_cli.ipynb #394b7040
@@ -65,7 +85,10 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `kuril` console script."
     a = parser().parse_args(argv)
-    try: code = a.func(a)
+    try:
+        if a.command != "docs":
+            for note in load_settings(a.settings).notes: print(f"kuril: note: {note}", file=sys.stderr)
+        code = a.func(a)
     except KurilError as e:
         print(f"kuril: error: {e}", file=sys.stderr)
         code = e.exit_code

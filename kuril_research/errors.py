@@ -8,8 +8,8 @@ Docs: https://kuril-research.github.io/kuril-research/errors.html.md"""
 from __future__ import annotations
 
 # %% auto #0
-__all__ = ['KurilError', 'SettingsError', 'SourceError', 'DataFormatError', 'ValidationError', 'UnknownNameError',
-           'ParameterError', 'choices']
+__all__ = ['KurilError', 'SettingsError', 'RawError', 'DataFormatError', 'ValidationError', 'UnknownNameError', 'ParameterError',
+           'choices']
 
 # %% ../nbs/00_errors.ipynb #8a48665e
 class KurilError(Exception):
@@ -22,7 +22,7 @@ class KurilError(Exception):
 class SettingsError(KurilError):
     "`settings.ini` is malformed: names the file, section and key."
 
-class SourceError(KurilError):
+class RawError(KurilError):
     "A raw source file or folder is missing or unreadable: names the path."
 
 class DataFormatError(KurilError):

@@ -12,12 +12,14 @@ from pathlib import Path
 from .errors import SettingsError
 
 # %% auto #0
-__all__ = ['SETTINGS_FILE', 'PATH_KEYS', 'DEFAULT_KEYS', 'REPORT_NAME_RE', 'Report', 'Settings', 'find_settings', 'load_settings']
+__all__ = ['SETTINGS_FILE', 'PATH_KEYS', 'RENAMED_KEYS', 'DROPPED_KEYS', 'DEFAULT_KEYS', 'REPORT_NAME_RE', 'Report', 'Settings',
+           'find_settings', 'load_settings']
 
 # %% ../nbs/01_settings.ipynb #161b4699
 SETTINGS_FILE = "settings.ini"
-PATH_KEYS = {"data_dir": "KURIL_DATA_DIR", "sources_dir": "KURIL_SOURCES_DIR",
-             "reports_dir": "KURIL_REPORTS_DIR", "analyses_dir": "KURIL_ANALYSES_DIR"}
+PATH_KEYS = {"data_dir": "KURIL_DATA_DIR", "raw_dir": "KURIL_RAW_DIR", "reports_dir": "KURIL_REPORTS_DIR"}
+RENAMED_KEYS = {"sources_dir": "raw_dir"} # old [paths] key -> its new name: still read, with a note
+DROPPED_KEYS = {"analyses_dir": "each [report NAME] names its notebook"} # old [paths] key -> why it is no longer read
 DEFAULT_KEYS = {"jobs": int, "executor": str, "cell_timeout": int}
 REPORT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -35,11 +37,11 @@ class Settings:
     file: Path # the settings file read
     root: Path # the folder holding it: relative paths start here
     data_dir: Path # the curated data package
-    sources_dir: Path # the raw public-data extracts (only needed to rebuild `data/`)
+    raw_dir: Path # the raw public-data extracts (only needed to rebuild `data/`)
     reports_dir: Path # where rendered reports go
-    analyses_dir: Path # the analysis notebooks
     defaults: dict # [defaults], typed
     reports: dict # report name -> `Report`, in catalogue order
+    notes: tuple = () # what the reader of settings.ini should change (renamed or dropped keys)
 
 # %% ../nbs/01_settings.ipynb #1fcb452e
 def find_settings(start:Path|None=None) -> Path:
@@ -117,7 +119,15 @@ def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_sett
         if sec not in known and not sec.startswith("report "):
             raise SettingsError(f"{file.name} [{sec}]: unknown section; allowed: [paths], [defaults], [report NAME]")
     if not cp.has_section("paths"): raise SettingsError(f"{file.name} [paths]: missing section")
-    paths = dict(cp.items("paths"))
+    paths, notes = dict(cp.items("paths")), []
+    for old, new in RENAMED_KEYS.items():
+        if old in paths and new not in paths:
+            paths[new] = paths.pop(old)
+            notes.append(f"{file.name} [paths] {old} is now called {new}; rename it")
+    for old, why in DROPPED_KEYS.items():
+        if old in paths:
+            paths.pop(old)
+            notes.append(f"{file.name} [paths] {old} is no longer read ({why}); remove it")
     for k in paths:
         if k not in PATH_KEYS:
             raise SettingsError(f"{file.name} [paths] {k}: unknown key; allowed: {', '.join(PATH_KEYS)}")
@@ -126,10 +136,10 @@ def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_sett
         if env in os.environ: sec, value = f"env {env}", os.environ[env]
         elif k in paths: sec, value = "paths", paths[k]
         else: raise SettingsError(f"{file.name} [paths] {k}: missing")
-        resolved[k] = _path(root, sec, k, value, must_exist=k in ("data_dir", "analyses_dir"), file=file)
+        resolved[k] = _path(root, sec, k, value, must_exist=k == "data_dir", file=file)
     reports = {}
     for sec in cp.sections():
         if sec.startswith("report "):
             r = _report(cp, sec, root, file)
             reports[r.name] = r
-    return Settings(file, root, defaults=_defaults(cp, file), reports=reports, **resolved)
+    return Settings(file, root, defaults=_defaults(cp, file), reports=reports, notes=tuple(notes), **resolved)

@@ -1,4 +1,4 @@
-"Shared fixtures: the project root, its settings, and the raw sources folder when it is present."
+"Shared fixtures: the project root, its settings, and the raw folder when it is present."
 import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
@@ -16,11 +16,11 @@ def settings():
     return load_settings(ROOT / "settings.ini")
 
 @pytest.fixture(scope="session")
-def sources_dir(settings):
-    "The raw sources folder; tests that rebuild the data package skip when it is absent (a clone without it)."
-    if not settings.sources_dir.is_dir():
-        pytest.skip(f"raw sources folder not present ({settings.sources_dir.name}): the committed data/ is used as it is")
-    return settings.sources_dir
+def raw_dir(settings):
+    "The raw folder; tests that rebuild the data package skip when it is absent (a clone without it)."
+    if not settings.raw_dir.is_dir():
+        pytest.skip(f"raw folder not present ({settings.raw_dir.name}): the committed data/ is used as it is")
+    return settings.raw_dir
 
 def kuril(*args, cwd=ROOT, env=None):
     "Run the `kuril` console script; return the CompletedProcess."

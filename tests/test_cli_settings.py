@@ -2,7 +2,7 @@
 import pytest
 from conftest import kuril, ROOT
 
-BASE = "[paths]\ndata_dir = data\nsources_dir = src\nreports_dir = reports\nanalyses_dir = nbs\n"
+BASE = "[paths]\ndata_dir = data\nraw_dir = raw\nreports_dir = reports\n"
 
 @pytest.fixture
 def project(tmp_path):

@@ -17,26 +17,26 @@ def leftovers(folder:Path) -> list:
     return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}."))
 
 @pytest.fixture
-def sources_copy(tmp_path, sources_dir):
-    "A scratch copy of the raw sources folder, to break on purpose."
+def sources_copy(tmp_path, raw_dir):
+    "A scratch copy of the raw folder, to break on purpose."
     dest = tmp_path / "sources"
-    shutil.copytree(sources_dir, dest)
+    shutil.copytree(raw_dir, dest)
     return dest
 
 def failed_build(sources:Path, data:Path) -> str:
     "Run a build that must fail: check exit status 2, one line on stderr and an untouched package; return the line."
     before = snapshot(data)
-    r = kuril("data", "build", "--sources", str(sources), "--data", str(data))
+    r = kuril("data", "build", "--raw", str(sources), "--data", str(data))
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.startswith("kuril: error: ") and r.stderr.count("\n") == 1, r.stderr
     assert snapshot(data) == before
     assert leftovers(data) == []
     return r.stderr
 
-# (a) the sources folder is missing
+# (a) the raw folder is missing
 def test_missing_sources_folder(tmp_path, data_copy):
     err = failed_build(tmp_path / "no-sources", data_copy)
-    assert f"sources folder {tmp_path / 'no-sources'} not found" in err
+    assert f"raw folder {tmp_path / 'no-sources'} not found" in err
 
 # (b) one source file is missing
 @pytest.mark.parametrize("rel", [
@@ -46,7 +46,7 @@ def test_missing_sources_folder(tmp_path, data_copy):
 ])
 def test_missing_source_file(sources_copy, data_copy, rel):
     (sources_copy / rel).unlink()
-    assert f"source file {rel} not found" in failed_build(sources_copy, data_copy)
+    assert f"raw file {rel} not found" in failed_build(sources_copy, data_copy)
 
 # (c) a source CSV with a malformed row, a non-numeric value or a duplicate key
 def edit_lines(path:Path, edit) -> None:
@@ -108,10 +108,10 @@ def test_frictionless_accepts_the_package(settings):
     assert r.returncode == 0, r.stdout[-3000:]
 
 # (f) determinism: two builds from the sources are byte-identical, and equal to the committed package
-def test_build_is_deterministic(tmp_path, sources_dir, settings):
+def test_build_is_deterministic(tmp_path, raw_dir, settings):
     a, b = tmp_path / "a" / "data", tmp_path / "b" / "data"
     for d in (a, b):
-        r = kuril("data", "build", "--sources", str(sources_dir), "--data", str(d))
+        r = kuril("data", "build", "--raw", str(raw_dir), "--data", str(d))
         assert r.returncode == 0, r.stderr
     assert snapshot(a) == snapshot(b)
     assert snapshot(a) == snapshot(settings.data_dir), "data/ is not what the sources and the build steps give: run `kuril data build` and commit data/"

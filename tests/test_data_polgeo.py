@@ -2,11 +2,12 @@
 import csv, hashlib, json, re, shutil
 import pytest
 from conftest import kuril
-from kuril_research import build_polgeo as bp
-from kuril_research.build import build_package, curated_path
+from kuril_research.build import events as bp
+from kuril_research.build.islands import FORMER_RESIDENTS_FILE
+from kuril_research.build.core import build_package, curated_path
 from kuril_research.data import load
-from kuril_research.errors import DataFormatError, SourceError, ValidationError
-from kuril_research.peer import frictionless_report
+from kuril_research.errors import DataFormatError, RawError, ValidationError
+from kuril_research.validate import frictionless_report
 
 STEPS = ["compiled", "politics", "geometry"]
 # Feature counts of the raw GeoJSON extracts, as their PROVENANCE.md lists them.
@@ -18,10 +19,10 @@ def _rows(path):
 
 
 @pytest.fixture(scope="session")
-def built(sources_dir, tmp_path_factory):
+def built(raw_dir, tmp_path_factory):
     "The polgeo steps built into a scratch package folder."
     out = tmp_path_factory.mktemp("polgeo") / "data"
-    build_package(sources_dir, out, only=STEPS)
+    build_package(raw_dir, out, only=STEPS)
     return out
 
 
@@ -39,7 +40,7 @@ def curated(tmp_path, monkeypatch):
     shutil.copytree(curated_path("claims.csv").parent, dst)
     def fake(name):
         p = dst / name
-        if not p.is_file(): raise SourceError(f"curated input kuril_research/curated/{name} not found")
+        if not p.is_file(): raise RawError(f"curated input kuril_research/curated/{name} not found")
         return p
     monkeypatch.setattr(bp, "curated_path", fake)
     return dst
@@ -67,11 +68,11 @@ def test_no_duplicate_events(package):
             assert noted, f"{a.event_id} and {b.event_id} look like one event"
 
 
-def test_merge_keeps_disagreements(package, sources_dir):
+def test_merge_keeps_disagreements(package, raw_dir):
     "Where two merged records date an event differently, the event keeps both dates."
-    raw = {r["event_id"]: r["date"] for r in _rows(sources_dir / bp.COMPILATIONS["dispute_timeline"][0])}
-    raw |= {r["event_id"]: r["date"] for r in _rows(sources_dir / bp.COMPILATIONS["military_events"][0])}
-    raw |= {f"R{i:03d}": r["date"] for i, r in enumerate(_rows(sources_dir / bp.COMPILATIONS["relations_events"][0]), 1)}
+    raw = {r["event_id"]: r["date"] for r in _rows(raw_dir / bp.COMPILATIONS["dispute_timeline"][0])}
+    raw |= {r["event_id"]: r["date"] for r in _rows(raw_dir / bp.COMPILATIONS["military_events"][0])}
+    raw |= {f"R{i:03d}": r["date"] for i, r in enumerate(_rows(raw_dir / bp.COMPILATIONS["relations_events"][0]), 1)}
     ev = load("events", package)
     merged = ev[ev.also_in.notna()]
     assert len(merged) >= 15
@@ -87,22 +88,22 @@ def test_merge_keeps_disagreements(package, sources_dir):
     assert "low-reliability" in e021.notes and e021.also_source_id
 
 
-def test_categories_in_vocabulary(package, sources_dir):
+def test_categories_in_vocabulary(package, raw_dir):
     ev = load("events", package)
     assert set(ev.category.astype(str)) <= set(bp.CATEGORIES)
     assert {t for v in ev.tags for t in v.split(";")} <= set(bp.TAGS)
     cats = load("event_categories", package)
     mapped = set(zip(cats.compilation.astype(str), cats.source_category))
     for name, (rel, _, _) in bp.COMPILATIONS.items():
-        for i, r in enumerate(_rows(sources_dir / rel), 2):
+        for i, r in enumerate(_rows(raw_dir / rel), 2):
             assert (name, r["category"]) in mapped, f"{rel} line {i}: category {r['category']!r} unmapped"
     groups = {"treaty", "war_occupation", "summit_declaration", "island_visit", "sanctions", "counter_measure", "economic_agreement", "military"}
     assert groups <= set(ev.category.astype(str)), "a report group has no event"
 
 
-def test_event_ids_stable_across_builds(built, sources_dir, tmp_path, package):
+def test_event_ids_stable_across_builds(built, raw_dir, tmp_path, package):
     again = tmp_path / "data"
-    build_package(sources_dir, again, only=STEPS)
+    build_package(raw_dir, again, only=STEPS)
     for f in sorted(p.name for p in built.iterdir()):
         assert (built / f).read_bytes() == (again / f).read_bytes(), f"{f} differs between two builds"
     committed = [r["event_id"] for r in _rows(package / "events.csv")]
@@ -136,10 +137,10 @@ def test_1945_former_residents_total(package):
     assert int(sv[sv.series == "cabinet_office"].former_residents.iloc[0]) == int(sub)
 
 
-def test_bad_former_residents_total_fails_build(sources_dir, tmp_path):
+def test_bad_former_residents_total_fails_build(raw_dir, tmp_path):
     src = tmp_path / "sources"
-    shutil.copytree(sources_dir, src)
-    f = src / bp.FORMER_RESIDENTS_FILE
+    shutil.copytree(raw_dir, src)
+    f = src / FORMER_RESIDENTS_FILE
     f.chmod(0o644)
     _edit(f, "Total (合計),3124,17291", "Total (合計),3124,17290")
     with pytest.raises(ValidationError, match=r"northern_territories_former_residents_by_island\.csv line 11 column population_1945_08_15: total 17290"):
@@ -157,9 +158,9 @@ def test_claims_documents_resolve(package):
     assert claims.claim_id.is_unique
 
 
-def test_news_claims_as_the_article_states_them(package, sources_dir):
+def test_news_claims_as_the_article_states_them(package, raw_dir):
     "The article's figures, read from its text, are in the register with the same values."
-    text = (sources_dir / "news/news24-putin-abe-seek-progress-on-island-row.txt").read_text(encoding="utf-8")
+    text = (raw_dir / "news/news24-putin-abe-seek-progress-on-island-row.txt").read_text(encoding="utf-8")
     story = text.split("We live in a world where facts and fiction get blurred")[0]
     pct = float(re.search(r"fell by (\d+)%", story).group(1))
     bn = float(re.search(r"\$(\d+(?:\.\d+)?)bn", story).group(1))
@@ -184,8 +185,8 @@ def _rings(geom):
 def test_geometry_is_valid_geojson(package):
     dp = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
     geo = {r["name"]: r for r in dp["resources"] if r.get("format") == "geojson"}
-    assert {n: r["profile"] for n, r in geo.items()} == dict.fromkeys(FEATURES, "data-resource")
-    for name, r in geo.items():
+    assert {n: r["profile"] for n, r in maps.items()} == dict.fromkeys(FEATURES, "data-resource")
+    for name, r in maps.items():
         raw = (package / r["path"]).read_bytes()
         assert r["bytes"] == len(raw) and r["hash"] == "sha256:" + hashlib.sha256(raw).hexdigest()
         fc = json.loads(raw)
@@ -230,54 +231,54 @@ def target(tmp_path):
     return d
 
 
-def _fails(sources_dir, target, error, pattern):
+def _fails(raw_dir, target, error, pattern):
     with pytest.raises(error, match=pattern):
-        build_package(sources_dir, target, only=STEPS)
+        build_package(raw_dir, target, only=STEPS)
     assert [p.name for p in target.iterdir()] == ["keep.txt"] and (target / "keep.txt").read_text() == "untouched"
 
 
-def test_duplicate_claim_id_fails(sources_dir, curated, target):
+def test_duplicate_claim_id_fails(raw_dir, curated, target):
     lines = (curated / "claims.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (curated / "claims.csv").write_text("".join(lines + [lines[2]]), encoding="utf-8")
-    _fails(sources_dir, target, DataFormatError,
+    _fails(raw_dir, target, DataFormatError,
            rf"kuril_research/curated/claims\.csv line {len(lines) + 1} columns claim_id: duplicate key \('C002',\) \(first on line 3\)")
 
 
-def test_unknown_claim_document_fails(sources_dir, curated, target):
+def test_unknown_claim_document_fails(raw_dir, curated, target):
     _edit(curated / "claims.csv", "C010,news24_putin_abe_2016", "C010,news24_2016")
-    _fails(sources_dir, target, DataFormatError, r"claims\.csv line 11 column document: 'news24_2016' is not a source_id")
+    _fails(raw_dir, target, DataFormatError, r"claims\.csv line 11 column document: 'news24_2016' is not a source_id")
 
 
-def test_unknown_category_fails(sources_dir, curated, target):
+def test_unknown_category_fails(raw_dir, curated, target):
     _edit(curated / "event_categories.csv", "relations_events,island-visit,island_visit,", "relations_events,island-visit,island_visits,")
-    _fails(sources_dir, target, DataFormatError, r"event_categories\.csv line 21 column category: 'island_visits' is not allowed")
+    _fails(raw_dir, target, DataFormatError, r"event_categories\.csv line 21 column category: 'island_visits' is not allowed")
 
 
-def test_unmapped_category_fails(sources_dir, curated, target):
+def test_unmapped_category_fails(raw_dir, curated, target):
     text = (curated / "event_categories.csv").read_text(encoding="utf-8")
     (curated / "event_categories.csv").write_text("".join(l for l in text.splitlines(keepends=True) if ",legal-RU," not in l), encoding="utf-8")
-    _fails(sources_dir, target, DataFormatError, r"japan_russia_relations_events_1855_2024\.csv line 34 column category: 'legal-RU' has no row")
+    _fails(raw_dir, target, DataFormatError, r"japan_russia_relations_events_1855_2024\.csv line 34 column category: 'legal-RU' has no row")
 
 
-def test_unreviewed_duplicate_fails(sources_dir, curated, target):
+def test_unreviewed_duplicate_fails(raw_dir, curated, target):
     text = (curated / "event_merge.csv").read_text(encoding="utf-8")
     (curated / "event_merge.csv").write_text("".join(l for l in text.splitlines(keepends=True) if not l.startswith("E018,")), encoding="utf-8")
-    _fails(sources_dir, target, ValidationError, r"events: E018 and R026 overlap in time and share a category but are not in kuril_research/curated/event_merge\.csv")
+    _fails(raw_dir, target, ValidationError, r"events: E018 and R026 overlap in time and share a category but are not in kuril_research/curated/event_merge\.csv")
 
 
-def test_missing_description_fails(sources_dir, curated, target):
+def test_missing_description_fails(raw_dir, curated, target):
     text = (curated / "event_descriptions.csv").read_text(encoding="utf-8")
     (curated / "event_descriptions.csv").write_text("".join(l for l in text.splitlines(keepends=True) if not l.startswith("R047,")), encoding="utf-8")
-    _fails(sources_dir, target, DataFormatError, r"event_descriptions\.csv: no description for event\(s\) R047")
+    _fails(raw_dir, target, DataFormatError, r"event_descriptions\.csv: no description for event\(s\) R047")
 
 
-def test_malformed_compilation_fails_cli(sources_dir, tmp_path):
+def test_malformed_compilation_fails_cli(raw_dir, tmp_path):
     src = tmp_path / "sources"
-    shutil.copytree(sources_dir, src)
+    shutil.copytree(raw_dir, src)
     f = src / bp.COMPILATIONS["military_events"][0]
     f.chmod(0o644)
     _edit(f, "M003,2016-11-22,day", "M003,2016-11,day")
-    r = kuril("data", "build", "--sources", str(src), "--data", str(tmp_path / "data"))
+    r = kuril("data", "build", "--raw", str(src), "--data", str(tmp_path / "data"))
     assert r.returncode == 2 and not (tmp_path / "data").exists()
     assert r.stderr.strip() == ("kuril: error: polgeo/military_infrastructure/kuril_military_infrastructure_events.csv "
                                 "line 4 column date: '2016-11' is not a day date")

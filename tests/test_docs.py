@@ -4,7 +4,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from kuril_research.docs import DocsError, build_site, readme_markdown
+from kuril_research.site.myst import DocsError
+from kuril_research.site.sphinx import build_site
+from kuril_research.site.readme import readme_markdown
 
 # myst-parser still uses an API Sphinx 11 will remove; not this project's to fix
 pytestmark = pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API modifications")
@@ -21,8 +23,8 @@ Documentation = "https://example.github.io/docs-fixture/"
 title = "docs-fixture"
 lib_path = "docs_fixture"
 tst_flags = "notest slow"
-renderer = "kuril_research.docs.DocRenderer"
-doc_procs = ["kuril_research.docs:quarto_to_myst"]
+renderer = "kuril_research.site.myst.DocRenderer"
+doc_procs = ["kuril_research.site.myst:quarto_to_myst"]
 """
 
 def _nb(*cells):
@@ -35,7 +37,7 @@ def make_project(root:Path, notebooks:dict, guides:dict|None=None, reports:list=
     (root / "nbs" / "analyses").mkdir(parents=True)
     for d in ("data", "reports", "sources"): (root / d).mkdir()
     (root / "pyproject.toml").write_text(PYPROJECT)
-    ini = "[paths]\ndata_dir = data\nsources_dir = sources\nreports_dir = reports\nanalyses_dir = nbs/analyses\n"
+    ini = "[paths]\ndata_dir = data\nraw_dir = raw\nreports_dir = reports\n"
     for r in reports:
         nbformat.write(_nb("md:# An analysis", "x: int = 1  # a parameter"), root / "nbs" / "analyses" / f"{r}.ipynb")
         ini += f"\n[report {r}]\nnotebook = nbs/analyses/{r}.ipynb\n"
@@ -66,7 +68,7 @@ def good_site(tmp_path_factory):
     root = make_project(tmp_path_factory.mktemp("good"), {"01_greet.ipynb": LIBRARY},
                         guides={"howto.md": "# How to\n\nSee the [API](../api.md) and [greet](../greet.ipynb#greet).\n"},
                         reports=["not_run_yet"])
-    code = "from kuril_research.docs import build_site; print(build_site(jobs=1)['pages'])"
+    code = "from kuril_research.site import build_site; print(build_site(jobs=1)['pages'])"
     cmd = [sys.executable, "-c", code]
     offline = shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
     if offline: cmd = ["unshare", "-rn", *cmd]
@@ -135,7 +137,7 @@ def test_broken_raw_html_link_is_caught_after_sphinx(tmp_path):
 
 def test_missing_translator_is_named(tmp_path):
     root = make_project(tmp_path, {})
-    (root / "pyproject.toml").write_text(PYPROJECT.replace('doc_procs = ["kuril_research.docs:quarto_to_myst"]\n', ""))
+    (root / "pyproject.toml").write_text(PYPROJECT.replace('doc_procs = ["kuril_research.site.myst:quarto_to_myst"]\n', ""))
     with pytest.raises(DocsError, match=r"\[tool\.nbdev\] doc_procs must include 'kuril_research\.docs:quarto_to_myst'"):
         build_site(root, jobs=1)
 

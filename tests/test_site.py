@@ -35,7 +35,7 @@ def _report_for_the_site(settings, tmp:Path):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, settings):
     "The project's site built into a temporary folder, served on localhost; (base URL, site folder, report, why none)."
-    from kuril_research.docs import build_site
+    from kuril_research.site.sphinx import build_site
     tmp = tmp_path_factory.mktemp("site")
     reports_dir, report, why = _report_for_the_site(settings, tmp)
     r = build_site(settings.root, out=tmp / "_docs", stage=tmp / "_proc", reports_dir=reports_dir)

@@ -1,0 +1,141 @@
+"""`make bench`: the runner against the naive papermill + nbconvert loop and against the floor, measured in one run
+
+A development tool, not part of the installed package: run it with `make bench`."""
+from __future__ import annotations
+import argparse, collections, json, os, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+from kuril_research.settings import load_settings
+
+
+BIN = Path(sys.executable).parent
+TARGETS = {"speedup": 8.0, "floor_ratio": 1.5, "warm_seconds": 1.0}
+NAIVE_SAMPLE = 10
+
+def spread(names:list, # the catalogue's report names
+           k:int, # how many to take (0: all)
+          ) -> list:
+    "`k` names spread evenly over `names`, first and last included."
+    if not k or k >= len(names): return list(names)
+    if k == 1: return names[:1]
+    return [names[round(i * (len(names) - 1) / (k - 1))] for i in range(k)]
+
+def snapshot(settings, # the parsed settings
+             dest:Path, # an empty scratch folder
+            ) -> dict:
+    "Copy the `kuril_research` code and `data/` into `dest`; the environment variables that use the copies."
+    import kuril_research
+    shutil.copytree(Path(kuril_research.__file__).parent, dest / "code" / "kuril_research", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(settings.data_dir, dest / "data")
+    path = os.pathsep.join(p for p in (str(dest / "code"), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path, "KURIL_DATA_DIR": str(dest / "data")}
+
+def _env(settings, reports_dir:Path, frozen:dict|None=None) -> dict:
+    return {**os.environ, "KURIL_SETTINGS": str(settings.file), "KURIL_DATA_DIR": str(settings.data_dir),
+            "KURIL_REPORTS_DIR": str(reports_dir), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", **(frozen or {})}
+
+def naive_loop(settings, # the parsed settings
+               names:list, # the reports to loop over
+               out_dir:Path, # scratch folder for the executed notebooks and pages
+               frozen:dict|None=None, # `snapshot` environment
+              ) -> dict:
+    "Time papermill + nbconvert, one report after the other: {seconds, reports, failed}."
+    from kuril_research.runner.catalogue import select
+    env, failed = _env(settings, out_dir, frozen), []
+    t0 = time.perf_counter()
+    for e in select(settings, names):
+        out = out_dir / f"{e.name}.ipynb"
+        pm = subprocess.run([str(BIN / "papermill"), str(e.notebook), str(out), "-k", "python3", "--cwd", str(e.notebook.parent),
+                             "-y", json.dumps(e.injected)], env=env, capture_output=True, text=True)
+        nc = subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)], env=env, capture_output=True, text=True)
+        if pm.returncode or nc.returncode: failed.append(e.name)
+    return {"seconds": time.perf_counter() - t0, "reports": len(names), "failed": failed}
+
+def kuril_run(settings, reports_dir:Path, *args, frozen:dict|None=None) -> dict:
+    "Time one `kuril run` into `reports_dir`: {seconds, exit}."
+    t0 = time.perf_counter()
+    p = subprocess.run([str(BIN / "kuril"), "--settings", str(settings.file), "run", *args],
+                       env=_env(settings, reports_dir, frozen), capture_output=True, text=True)
+    return {"seconds": time.perf_counter() - t0, "exit": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
+
+def floor(reports_dir:Path) -> dict:
+    "From the first batch of the run log (the cold run): seconds in cells, cores, and the floor (their ratio)."
+    from kuril_research.runner.run import read_log
+    batch = next(e["batch"] for e in read_log(reports_dir) if "batch" in e)
+    return {"cell_seconds": batch["cell_seconds"], "cores": batch["cores"], "seconds": batch["cell_seconds"] / batch["cores"]}
+
+def warm_reruns(reports_dir:Path) -> collections.Counter:
+    "Why reports ran again after the cold run's batch (empty when the warm run found everything current)."
+    from kuril_research.runner.run import read_log
+    log = read_log(reports_dir)
+    first = next(i for i, e in enumerate(log) if "batch" in e)
+    return collections.Counter(e.get("reason", "?") for e in log[first + 1:] if "report" in e and not e.get("cached"))
+
+def figures(naive:float, # naive loop seconds, for the whole catalogue
+            cold:float, # cold kuril run seconds
+            warm:float, # warm kuril run seconds
+            floor_s:float, # floor seconds
+           ) -> dict:
+    "The ratios against the targets."
+    return {"speedup": naive / cold, "floor_ratio": cold / floor_s if floor_s else float("inf"), "warm_seconds": warm,
+            "floor_speedup": naive / floor_s if floor_s else float("inf")}
+
+def report_lines(m:dict) -> list:
+    "The benchmark's printed lines from the measurements `m`."
+    f = figures(m["naive"], m["cold"], m["warm"], m["floor"])
+    meets = lambda ok: "meets the target" if ok else "MISSES the target"
+    naive_note = m.get("naive_note", "")
+    return [f"catalogue: {m['reports']} reports ({m['cores']} cores used by kuril run, --jobs {m['jobs']})",
+            f"naive loop (papermill + nbconvert, one by one): {m['naive']:8.1f} s{naive_note}",
+            f"cold kuril run:                                 {m['cold']:8.1f} s",
+            f"warm kuril run (nothing changed):               {m['warm']:8.2f} s",
+            f"floor (cell time {m['cell_seconds']:.1f} s / {m['cores']} cores):            {m['floor']:8.1f} s",
+            f"cold vs naive: {f['speedup']:5.1f}x faster (target >= {TARGETS['speedup']:g}x: {meets(f['speedup'] >= TARGETS['speedup'])})",
+            f"cold vs floor: {f['floor_ratio']:5.2f}x the floor (target <= {TARGETS['floor_ratio']:g}x: {meets(f['floor_ratio'] <= TARGETS['floor_ratio'])})",
+            f"warm rerun:    {f['warm_seconds']:5.2f} s (target < {TARGETS['warm_seconds']:g} s: {meets(f['warm_seconds'] < TARGETS['warm_seconds'])})",
+            f"naive vs floor: {f['floor_speedup']:4.1f}x (the most any runner could gain over the naive loop here)"]
+
+def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
+          jobs:int=2, # --jobs of the kuril runs
+          naive_sample:int=NAIVE_SAMPLE, # loop over at most this many reports and extrapolate (0: all)
+         ) -> dict:
+    "Measure the naive loop, a cold and a warm `kuril run` and the floor on the whole catalogue."
+    s = load_settings(settings_path)
+    names = list(s.reports)
+    if not names: raise SystemExit("bench: the catalogue in settings.ini has no [report ...] section")
+    with tempfile.TemporaryDirectory(prefix="kuril-bench-") as tmp:
+        tmp = Path(tmp)
+        frozen = snapshot(s, tmp)
+        sample = spread(names, naive_sample)
+        (tmp / "naive").mkdir()
+        print(f"bench: naive loop over {len(sample)} report(s) ...", file=sys.stderr, flush=True)
+        nv = naive_loop(s, sample, tmp / "naive", frozen)
+        naive = nv["seconds"] * len(names) / len(sample)
+        note = f" (measured on {len(sample)} of {len(names)}, extrapolated)" if len(sample) < len(names) else ""
+        if nv["failed"]: note += f"; {len(nv['failed'])} failed there: {', '.join(nv['failed'])}"
+        print("bench: cold kuril run ...", file=sys.stderr, flush=True)
+        cold = kuril_run(s, tmp / "reports", "--jobs", str(jobs), frozen=frozen)
+        print("bench: warm kuril run ...", file=sys.stderr, flush=True)
+        warm = kuril_run(s, tmp / "reports", "--jobs", str(jobs), frozen=frozen)
+        fl, rerun = floor(tmp / "reports"), warm_reruns(tmp / "reports")
+    m = {"reports": len(names), "jobs": jobs, "cores": fl["cores"], "naive": naive, "naive_note": note, "cold": cold["seconds"],
+         "warm": warm["seconds"], "floor": fl["seconds"], "cell_seconds": fl["cell_seconds"],
+         "cold_exit": cold["exit"], "warm_exit": warm["exit"]}
+    lines = report_lines(m)
+    if cold["exit"]: lines.append(f"note: the cold run exited {cold['exit']} (some reports failed; their time is included)")
+    if rerun: lines.append("note: the warm run ran reports again: " + ", ".join(f"{n} x {r}" for r, n in rerun.items()))
+    print("\n".join(lines))
+    return m
+
+def main(argv:list|None=None) -> int:
+    "`make bench`."
+    p = argparse.ArgumentParser(prog="bench", description="Benchmark kuril run against the naive loop and the floor.")
+    p.add_argument("--settings", help="a settings.ini (default: the project's)")
+    p.add_argument("--jobs", type=int, default=2, help="--jobs of the kuril runs (default 2)")
+    p.add_argument("--naive-sample", type=int, default=NAIVE_SAMPLE,
+                   help=f"time the naive loop on N reports spread over the catalogue and extrapolate (default {NAIVE_SAMPLE}; 0: all)")
+    a = p.parse_args(argv)
+    bench(a.settings, a.jobs, a.naive_sample)
+    return 0
+
+
+if __name__ == "__main__": sys.exit(main())
