@@ -34,6 +34,13 @@ def table_html(df:pd.DataFrame, # the table to show
               ) -> HTML:
     "A DataFrame as an escaped HTML table."
     cap = f"<p><strong>{esc(caption)}</strong></p>" if caption else ""
+    # pandas' na_rep covers float and datetime columns only: string, Int64 and boolean columns would show <NA>,
+    # object columns None
+    df = df.copy()
+    for i, t in enumerate(df.dtypes):
+        if pd.api.types.is_float_dtype(t) or pd.api.types.is_datetime64_any_dtype(t): continue
+        col = df.iloc[:, i]
+        if col.isna().any(): df.isetitem(i, col.astype(object).where(col.notna(), "—"))
     return HTML(cap + df.to_html(index=False, escape=True, na_rep="—", border=0, classes="kuril-table"))
 
 # %% ../nbs/22_reporting.ipynb #d241ab38
