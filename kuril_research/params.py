@@ -66,7 +66,7 @@ def all_of(*rules):
 
 # %% ../nbs/20_params.ipynb #50ed9194
 def years_covered(table, # a table name of the data package, or a DataFrame
-                  column:str="year", # its year column (or a date column)
+                  column:str="year", # its year column (or a date column: datetime, "YYYY-MM" or "YYYY-MM-DD")
                   where:dict|None=None, # optional filter {column: value or list of values}
                  ):
     "A rule: the value is a year the table covers (after filtering)."
@@ -75,10 +75,20 @@ def years_covered(table, # a table name of the data package, or a DataFrame
     df = load(table) if isinstance(table, str) else table
     label = table if isinstance(table, str) else df.attrs.get("table", "the data")
     for c, v in (where or {}).items(): df = df[df[c].isin(v if isinstance(v, (list, tuple, set)) else [v])]
-    col = df[column]
-    years = col.dt.year if pd.api.types.is_datetime64_any_dtype(col) else col
-    years = years.dropna()
-    if years.empty: raise ParameterError(f"table {label}: no rows{' for ' + str(where) if where else ''}, so no year can be checked")
+    if column not in df.columns: raise ParameterError(f"table {label} has no column {column!r}; its columns: {choices(df.columns)}")
+    col = df[column].dropna()
+    if col.empty: raise ParameterError(f"table {label}: no rows{' for ' + str(where) if where else ''}, so no year can be checked")
+    not_years = f"table {label}: column {column!r} holds neither years nor dates (YYYY, YYYY-MM or YYYY-MM-DD)"
+    if pd.api.types.is_datetime64_any_dtype(col): years = col.dt.year
+    elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        years = col.astype(float)
+        bad = (years % 1 != 0) | ~years.between(1000, 9999)
+        if bad.any(): raise ParameterError(f"{not_years}, e.g. {col[bad].iloc[0]!r}")
+    else: # strings (or date objects): the year is the first field of "YYYY", "YYYY-MM", "YYYY-MM-DD[ time]"
+        s = col.astype(str).str.strip()
+        years = s.str.extract(r"^(\d{4})(?:-\d{2}(?:-\d{2}(?:[ T].*)?)?)?$", expand=False)
+        if years.isna().any(): raise ParameterError(f"{not_years}, e.g. {s[years.isna()].iloc[0]!r}")
+        years = years.astype(int)
     return within(int(years.min()), int(years.max()), f"the years covered by {label}")
 
 # %% ../nbs/20_params.ipynb #611d8167
