@@ -28,7 +28,7 @@ def style():
         "figure.figsize": (9, 4.8), "figure.dpi": 100, "savefig.dpi": 100,
         "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.titlelocation": "left",
         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#dddddd",
-        "grid.linewidth": 0.6, "legend.frameon": False, "svg.hashsalt": "kuril-research",
+        "grid.linewidth": 0.6, "axes.axisbelow": True, "legend.frameon": False, "svg.hashsalt": "kuril-research",
         "savefig.bbox": "tight", "figure.constrained_layout.use": False,
     })
 
