@@ -2,7 +2,14 @@
 SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The environment stamp is named by a hash of what the install depends on ([project] dependencies, extras, scripts,
+# entry points, Python version), not by pyproject.toml's timestamp: nbdev-export rewrites the file with the same
+# content, and an mtime stamp would reinstall after every export. Edit those lists and the next `make` reinstalls.
+DEPS_HASH := $(shell python3 -c 'import hashlib, json, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	keys = ("dependencies", "optional-dependencies", "scripts", "entry-points", "requires-python"); \
+	print(hashlib.sha256(json.dumps([p.get(k) for k in keys], sort_keys=True).encode()).hexdigest()[:12])' 2>/dev/null \
+	|| sha256sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
@@ -19,11 +26,12 @@ help:
 	@echo "make hooks     install nbdev's git hooks (clean notebooks on commit)"
 
 env: $(STAMP)
-$(STAMP): pyproject.toml
+$(STAMP):
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name kuril-research --display-name "Python (kuril-research)" >/dev/null
+	rm -f $(VENV)/.installed $(VENV)/.installed-*
 	touch $(STAMP)
 
 reports: $(STAMP) fonts
