@@ -42,7 +42,8 @@ def curated(tmp_path, monkeypatch):
         p = dst / name
         if not p.is_file(): raise RawError(f"curated input kuril_research/curated/{name} not found")
         return p
-    monkeypatch.setattr(bp, "curated_path", fake)
+    from kuril_research.build import claims
+    for m in (bp, claims): monkeypatch.setattr(m, "curated_path", fake)
     return dst
 
 
@@ -185,8 +186,8 @@ def _rings(geom):
 def test_geometry_is_valid_geojson(package):
     dp = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
     geo = {r["name"]: r for r in dp["resources"] if r.get("format") == "geojson"}
-    assert {n: r["profile"] for n, r in maps.items()} == dict.fromkeys(FEATURES, "data-resource")
-    for name, r in maps.items():
+    assert {n: r["profile"] for n, r in geo.items()} == dict.fromkeys(FEATURES, "data-resource")
+    for name, r in geo.items():
         raw = (package / r["path"]).read_bytes()
         assert r["bytes"] == len(raw) and r["hash"] == "sha256:" + hashlib.sha256(raw).hexdigest()
         fc = json.loads(raw)

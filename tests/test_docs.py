@@ -68,7 +68,7 @@ def good_site(tmp_path_factory):
     root = make_project(tmp_path_factory.mktemp("good"), {"01_greet.ipynb": LIBRARY},
                         guides={"howto.md": "# How to\n\nSee the [API](../api.md) and [greet](../greet.ipynb#greet).\n"},
                         reports=["not_run_yet"])
-    code = "from kuril_research.site import build_site; print(build_site(jobs=1)['pages'])"
+    code = "from kuril_research.site.sphinx import build_site; print(build_site(jobs=1)['pages'])"
     cmd = [sys.executable, "-c", code]
     offline = shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
     if offline: cmd = ["unshare", "-rn", *cmd]
@@ -138,7 +138,7 @@ def test_broken_raw_html_link_is_caught_after_sphinx(tmp_path):
 def test_missing_translator_is_named(tmp_path):
     root = make_project(tmp_path, {})
     (root / "pyproject.toml").write_text(PYPROJECT.replace('doc_procs = ["kuril_research.site.myst:quarto_to_myst"]\n', ""))
-    with pytest.raises(DocsError, match=r"\[tool\.nbdev\] doc_procs must include 'kuril_research\.docs:quarto_to_myst'"):
+    with pytest.raises(DocsError, match=r"\[tool\.nbdev\] doc_procs must include 'kuril_research\.site\.myst:quarto_to_myst'"):
         build_site(root, jobs=1)
 
 def test_readme_from_the_home_page(tmp_path):

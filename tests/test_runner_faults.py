@@ -50,7 +50,7 @@ def test_timeout_and_dead_kernel_do_not_stop_others(tmp_path):
 
 
 def test_kernel_start_is_retried_once(monkeypatch):
-    from kuril_research import executors
+    from kuril_research.runner import executors
     import nbformat
     nb = nbformat.read(Path(__file__).parent / "fixtures" / "analyses" / "sets_global.ipynb", as_version=4)
     real, calls = executors.WarmKernel.start, []

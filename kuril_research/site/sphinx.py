@@ -127,10 +127,13 @@ def check_site(out:Path # the built site
 def markdown_twin(staged:Path # a staged notebook page
                  ) -> str:
     "The page as plain Markdown, for readers (and tools) that follow a module docstring's `Docs:` link."
-    import nbformat
-    from nbconvert import MarkdownExporter
-    body, _ = MarkdownExporter(exclude_output=False).from_notebook_node(nbformat.read(staged, as_version=4))
-    return re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    out = []
+    for c in read_nb(staged).cells:
+        tags = c.get("metadata", {}).get("tags", [])
+        if c.cell_type == "markdown": out.append(c.source)
+        elif c.cell_type == "code" and c.source.strip() and not {"remove-input", "remove-cell"} & set(tags):
+            out.append(f"```python\n{c.source}\n```")
+    return re.sub(r"\n{3,}", "\n\n", "\n\n".join(out)).strip() + "\n"
 
 # %% ../../nbs/53_site.sphinx.ipynb #ed8da119
 WINGS = { # wing -> (what it is for, the modules' first name or the modules themselves)
