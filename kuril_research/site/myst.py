@@ -105,10 +105,10 @@ def site_links(md:str, # Markdown
     "Links to the hosted docs and to numbered notebooks turned into links to pages of this site."
     def hosted(m): return f"](#{api_label(m.group(1), unquote(m.group(2)))})" if m.group(2) else f"]({m.group(1)}.ipynb)"
     if doc_base:
-        md = re.sub(rf"\]\({re.escape(doc_base.rstrip('/'))}/([\w\-/]+)\.html(?:\.md)?(?:#([^)\s]*))?\)", hosted, md)
+        md = re.sub(rf"\]\({re.escape(doc_base.rstrip('/'))}/([\w\-/.]+?)\.html(?:\.md)?(?:#([^)\s]*))?\)", hosted, md)
     def numbered(m): return f"]({m.group(1)}{page_name(Path(m.group(2)))}.ipynb{m.group(3) or ''})"
-    md = re.sub(r"\]\(((?:\.\./|\./)*)(\d+[a-zA-Z0-9]*_[\w\-]+\.ipynb)(#[^)\s]*)?\)", numbered, md)
-    return re.sub(r"\]\(([\w\-]+)\.html(#[^)\s]*)?\)", lambda m: f"]({m.group(1)}.ipynb{m.group(2) or ''})", md)
+    md = re.sub(r"\]\(((?:\.\./|\./)*)(\d+[a-zA-Z0-9]*_[\w\-.]+\.ipynb)(#[^)\s]*)?\)", numbered, md)
+    return re.sub(r"\]\(([\w\-.]+?)\.html(#[^)\s]*)?\)", lambda m: f"]({m.group(1)}.ipynb{m.group(2) or ''})", md)
 
 # %% ../../nbs/50_site.myst.ipynb #39d1dc66
 _re_heading = re.compile(r"^(#{1,6})\s+\S", re.M)

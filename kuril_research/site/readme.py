@@ -35,7 +35,7 @@ def readme_markdown(root:Path|None=None # the project
     base = (cfg.doc_url or "").rstrip("/")
     for c in nb.cells:
         if c.cell_type == "markdown" and base:
-            c.source = re.sub(r"\]\((?!\w+:)([\w\-/]+)\.ipynb(#[^)\s]*)?\)", lambda m: f"]({base}/{m.group(1)}.html{m.group(2) or ''})", c.source)
+            c.source = re.sub(r"\]\((?!\w+:)([\w\-/.]+?)\.ipynb(#[^)\s]*)?\)", lambda m: f"]({base}/{m.group(1)}.html{m.group(2) or ''})", c.source)
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}

@@ -100,8 +100,8 @@ def resolve_links(md:str, # a staged Markdown source
                  ) -> str:
     "Links between pages resolved against the staged site: missing nbdev links become code, API anchors labels."
     md = re.sub(r"\[(`[^`\]]+`)\]\(#([^)\s]+)\)", lambda m: m.group(0) if m.group(2) in labels else m.group(1), md)
-    md = re.sub(r"\[(`[^`\]]+`)\]\(([\w\-]+)\.ipynb\)", lambda m: m.group(0) if m.group(2) in pages else m.group(1), md)
+    md = re.sub(r"\[(`[^`\]]+`)\]\(([\w\-.]+?)\.ipynb\)", lambda m: m.group(0) if m.group(2) in pages else m.group(1), md)
     def api(m):
         label = api_label(m.group(1), unquote(m.group(2)))
         return f"](#{label})" if label in labels else m.group(0)
-    return re.sub(r"\]\(([\w\-]+)\.ipynb#([^)\s]+)\)", api, md)
+    return re.sub(r"\]\(([\w\-.]+?)\.ipynb#([^)\s]+)\)", api, md)
