@@ -15,7 +15,8 @@ from .settings import load_settings
 from .validate import read_descriptor, resource_of, validate_table
 
 # %% auto #0
-__all__ = ['reads', 'forget_reads', 'data_dir', 'tables', 'resource', 'load', 'sources', 'package_hash', 'tables_hash']
+__all__ = ['CONTROLS', 'reads', 'forget_reads', 'data_dir', 'tables', 'resource', 'load', 'sources', 'package_hash',
+           'tables_hash']
 
 # %% ../nbs/03_data.ipynb #2f153509
 _READS: set = set() # (package folder, resource name) for each resource `resource` served since `forget_reads`
@@ -29,6 +30,9 @@ def reads(path:Path|str|None=None # only what was read from this package folder;
 def forget_reads() -> None:
     "Start a new read log (the runner calls this before each report)."
     _READS.clear()
+
+# %% ../nbs/03_data.ipynb #4a0b44b7
+CONTROLS = ("CHN", "KOR", "IND", "DEU", "USA", "TUR") # the partners beside Japan that the focus `trade` table covers and the analyses compare with
 
 # %% ../nbs/03_data.ipynb #6749d21f
 def data_dir(path:Path|str|None=None # a package folder; default: settings `[paths] data_dir`

@@ -6,7 +6,6 @@ Docs: https://kuril-research.github.io/kuril-research/energy.html.md"""
 
 # %% ../nbs/25_energy.ipynb #5afb7e55
 from __future__ import annotations
-import numpy as np
 import pandas as pd
 from .errors import DataFormatError
 

@@ -6,8 +6,6 @@ Docs: https://kuril-research.github.io/kuril-research/islands.html.md"""
 
 # %% ../nbs/29_islands.ipynb #2cc5e241
 from __future__ import annotations
-from matplotlib.path import Path as MPath
-import numpy as np
 import pandas as pd
 from .errors import UnknownNameError, choices
 from .maps import ISLAND_ORDER

@@ -12,7 +12,6 @@ from matplotlib import font_manager, ft2font
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MPath
 import numpy as np
-import pandas as pd
 from .errors import DataFormatError, UnknownNameError, ValidationError, choices
 from .plots import GREY, PALETTE
 

@@ -7,7 +7,6 @@ Docs: https://kuril-research.github.io/kuril-research/reported.html.md"""
 # %% ../nbs/24_reported.ipynb #8141e0ac
 from __future__ import annotations
 import re
-import numpy as np
 import pandas as pd
 from .errors import ParameterError, choices
 

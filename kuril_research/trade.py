@@ -8,13 +8,14 @@ Docs: https://kuril-research.github.io/kuril-research/trade.html.md"""
 from __future__ import annotations
 import numpy as np
 import pandas as pd
+from .data import CONTROLS # noqa: F401 (one definition, in the core; analyses read it as tr.CONTROLS)
 from .errors import DataFormatError, ParameterError, UnknownNameError, ValidationError, choices
 
 # %% auto #0
-__all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'MOF', 'COW', 'COW_NATIONAL', 'CONTROLS',
-           'RATE_SOURCES', 'RUSSIA_STOPPED', 'REPORTERS', 'RUSSIA_SIDE', 'SOURCE_LABELS', 'MIRROR_SOURCES', 'select',
-           'series', 'turnover', 'yoy', 'mirror_gap', 'annual_rates', 'convert', 'in_currency', 'share_of_total',
-           'overlap', 'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'reporter_panel',
+__all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'MOF', 'COW', 'COW_NATIONAL', 'RATE_SOURCES',
+           'RUSSIA_STOPPED', 'REPORTERS', 'RUSSIA_SIDE', 'SOURCE_LABELS', 'MIRROR_SOURCES', 'select', 'series',
+           'turnover', 'yoy', 'mirror_gap', 'annual_rates', 'convert', 'in_currency', 'share_of_total', 'overlap',
+           'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'reporter_panel',
            'panel_years', 'pair_rows', 'pair_sources', 'series_label', 'pair_wide', 'pair_mirrors', 'pair_shares',
            'japan_reported']
 
@@ -26,7 +27,6 @@ CURRENCIES = ("USD", "JPY", "RUB")
 UNITS = {"USD millions": ("USD", 1e6), "JPY thousands": ("JPY", 1e3)} # unit -> (currency, units of currency per unit)
 DOTS, IMTS, MOF = "imf_dots_2022", "imf_imts_rus", "jp_mof_trade_by_country" # the source ids of the trade table
 COW, COW_NATIONAL = "cow_trade_v4_dyadic", "cow_trade_v4_national"
-CONTROLS = ("CHN", "KOR", "IND", "DEU", "USA", "TUR") # the control partners of the sources
 RATE_SOURCES = {"JPY": ("fed_h10_fx", "average"), "RUB": ("cbr_usd_rub", "mean_of_settings")} # fx table: source, statistic
 
 # %% ../nbs/23_trade.ipynb #d0cad358

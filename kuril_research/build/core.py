@@ -16,7 +16,7 @@ from .raw import RawDir, read_csv
 
 # %% auto #0
 __all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'PAGE_LICENCE', 'fld', 'Table', 'FileResource', 'step',
-           'curated_path', 'load_steps', 'page_host', 'page_id', 'sources_table', 'write_table', 'resource',
+           'curated_path', 'load_steps', 'page_host', 'page_id', 'package_sources', 'write_table', 'resource',
            'datapackage', 'run_steps', 'write_package', 'swap_in', 'build_package', 'cited_page_sources',
            'temporal_coverage', 'check_unique']
 
@@ -137,7 +137,7 @@ def _merge_records(col:pd.Series):
     if col.name == "notes": return " | ".join(vals) if len(vals) else pd.NA
     return vals.iloc[0] if len(vals) else pd.NA
 
-def sources_table(extra:list # source records that steps added
+def package_sources(extra:list # source records that steps added
                  ) -> Table:
     "The `sources` table: the curated records plus those the steps found."
     files = sorted(curated_path("sources_econ.csv").parent.glob("sources_*.csv"))
@@ -228,7 +228,7 @@ def write_package(tables:list, # the tables from `run_steps`
                   out:Path, # an empty folder
                  ) -> dict:
     "Write the tables, the sources table and datapackage.json into `out`."
-    src = sources_table([s for t in tables for s in t.new_sources])
+    src = package_sources([s for t in tables for s in t.new_sources])
     allt = sorted(tables, key=lambda t: t.name) + [src]
     for t in allt: write_table(t, out) if isinstance(t, Table) else (out / t.path).write_bytes(t.content)
     dp = datapackage([resource(t, inputs.get(t.name, [])) if isinstance(t, Table) else t.descriptor(inputs.get(t.name, []))

@@ -7,7 +7,6 @@ Docs: https://kuril-research.github.io/kuril-research/build.geometry.html.md"""
 # %% ../../nbs/19_build.geometry.ipynb #3b26393d
 from __future__ import annotations
 import json
-import pandas as pd
 from .core import FileResource, step
 from ..errors import DataFormatError, ValidationError, choices
 from .raw import RawDir

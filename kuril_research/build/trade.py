@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 import pandas as pd
 from .core import Table, fld, step, check_unique, temporal_coverage
+from ..data import CONTROLS
 from ..errors import DataFormatError
 from .raw import RawDir, MONTHS, fail_at, read_raw, recode
 
 # %% auto #0
-__all__ = ['CONTROLS', 'FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'LNG', 'EUROSTAT',
+__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'LNG', 'EUROSTAT',
            'trade_from_dots', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade', 'customs_release',
            'build_lng_imports_monthly', 'build_eu_trade_russia_monthly']
 
 # %% ../../nbs/12_build.trade.ipynb #3a83c0b6
-CONTROLS = ["CHN", "KOR", "IND", "DEU", "USA", "TUR"] # the control partners of the analyses
 FOCUS = ["JPN", "RUS"]
 TRADE_FIELDS = [
     fld("year", "year", "Calendar year.", required=True, minimum=1900, maximum=2100),
@@ -69,7 +69,7 @@ def trade_from_dots(src:RawDir # the raw folder
     req = ["year", "reporter_iso3", "flow", "partner", "value_musd"]
     focus = read_raw(src, f"{DOTS}/dots_focus_dyads_annual_usd_m.csv", _DOTS_COLS, key=["year", "reporter_iso3", "flow", "partner_iso3"], required=req + ["partner_iso3"])
     allp = read_raw(src, f"{DOTS}/dots_russia_reported_all_partners_annual_usd_m.csv", _DOTS_COLS, key=["year", "flow", "partner"], required=req)
-    allp = allp[allp.partner_iso3.isin(FOCUS + CONTROLS + ["W00"])]
+    allp = allp[allp.partner_iso3.isin(FOCUS + list(CONTROLS) + ["W00"])]
     _dots_russia_agrees(focus[focus.reporter_iso3 == "RUS"], allp)
     flow, val = zip(*recode(focus, "flow", _IMF_FLOW))
     status = recode(focus.assign(flag=focus.flag.fillna("")), "flag", {"": None, "e": "estimate"})
@@ -87,7 +87,7 @@ def trade_from_imts(src:RawDir # the raw folder
     df = read_raw(src, IMTS, {"year": "year", "reporter_iso3": "string", "reporter": "string", "partner_code": "string", "partner": "string",
                            "flow": "string", "value_musd": "number", "unit": "string"},
                key=["year", "reporter_iso3", "partner_code", "flow"], required=["year", "reporter_iso3", "partner_code", "flow", "value_musd"])
-    df = df[df.partner_code.isin(FOCUS + CONTROLS + ["G001"])]
+    df = df[df.partner_code.isin(FOCUS + list(CONTROLS) + ["G001"])]
     recode(df, "unit", {"USD millions, current prices": None})
     flow, val = zip(*recode(df, "flow", _IMF_FLOW))
     return _trade_frame(df, reporter=df.reporter_iso3, partner=df.partner_code.replace({"G001": "WLD"}), reporter_name=df.reporter,

@@ -44,7 +44,7 @@ def _coverage_lines(cov:dict, indent:str="") -> list:
         else: out.append(f"{indent}- {md_escape(k)}: {md_escape(v)}")
     return out
 
-def _sources_table(name:str, data_dir:Path) -> list:
+def _source_rows(name:str, data_dir:Path) -> list:
     from kuril_research.data import sources
     srcs = sources(name, data_dir)
     if not len(srcs): return []
@@ -79,7 +79,7 @@ def data_reference(data_dir:Path # the data package folder
         if sch: out.append(f"- Primary key: {', '.join(f'`{k}`' for k in ([pk] if isinstance(pk, str) else pk)) or 'none'}")
         cov = r.get("coverage", {})
         out += ["- Coverage:", *_coverage_lines(cov, "  ")] if cov else ["- Coverage: not stated"]
-        if r.get("source_ids"): out += _sources_table(r["name"], data_dir)
+        if r.get("source_ids"): out += _source_rows(r["name"], data_dir)
         if sch:
             out += ["", "Fields:", "", md_row("field", "type", "unit", "description", "constraints"), md_row(*["---"] * 5)]
             for f in sch.get("fields", []):

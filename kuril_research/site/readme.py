@@ -20,7 +20,6 @@ def readme_markdown(root:Path|None=None # the project
                    ) -> str:
     "README.md's text: the home page notebook, processed the nbdev way, as GitHub Markdown."
     import nbformat
-    from fastcore.nbio import nb2str
     from nbconvert import MarkdownExporter
     from traitlets.config import Config
     cfg = get_config(root)
