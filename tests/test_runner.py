@@ -59,11 +59,15 @@ def test_cold_warm_and_byte_identical(tmp_path):
     assert m["reports"]["plain"]["parameters"]["label"] == "from settings"
     assert m["reports"]["plain"]["parameters"]["partners"] == ["CHN", "KOR"]
     assert set(m["reports"]["reads_trade"]["inputs"]["tables"]) == {"sources", "trade"}
+    from kuril_research.data import tables_hash
+    version = tables_hash(["trade"], root / "data")
+    assert m["reports"]["reads_trade"]["data_package"] == version, "the manifest's data version is the hash of the tables the report read"
     assert "seconds" not in (rd / "manifest.json").read_text(), "no timings in the manifest"
     log = [json.loads(l) for l in (rd / "run-log.jsonl").read_text().splitlines()]
     assert any(e.get("report") == "plain" and e.get("cell_seconds", 0) > 0 for e in log)
     index = (rd / "index.html").read_text()
     assert all(f'href="{n}.html"' in index for n in ("plain", "reads_trade", "reads_events"))
+    assert f"<code>{version}</code>" in index, "the index shows the same data version"
     before = outputs(root)
 
     warm = run(root)

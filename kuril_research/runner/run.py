@@ -114,18 +114,21 @@ def _rel(p:Path, root:Path) -> str:
     try: return Path(p).resolve().relative_to(root).as_posix()
     except ValueError: return str(p)
 
-def _data_version(data_dir:Path) -> str:
-    from kuril_research.data import package_hash
-    try: return package_hash(data_dir)
+def _data_version(data_dir:Path, reads:list) -> str:
+    # the same hash the report's version stamp shows: `data.tables_hash` over the tables it read
+    from kuril_research.data import tables, tables_hash
+    try:
+        have = set(tables(data_dir)) | {r for r in reads if (Path(data_dir) / f"{r}.geojson").is_file()}
+        return tables_hash([n for n in reads if n in have], data_dir)
     except (KurilError, OSError): return "missing"
 
-def record_result(settings:Settings, step:Step, res:Result, manifest:dict, data_version:str) -> dict:
+def record_result(settings:Settings, step:Step, res:Result, manifest:dict) -> dict:
     "Write a report's files and its manifest record; return the record."
     rd, name, dd = settings.reports_dir, step.entry.name, settings.data_dir
     inputs = {**step.inputs, "tables": table_hashes(dd, tables_read(dd, res.reads))}
     rec = {"notebook": _rel(step.entry.notebook, settings.root), "parameters": step.entry.values,
            "declared": {n: {"type": p.type, "default": p.default, "help": p.help} for n, p in step.entry.declared.items()},
-           "inputs": inputs, "key": report_key(**inputs), "status": res.status, "data_package": data_version}
+           "inputs": inputs, "key": report_key(**inputs), "status": res.status, "data_package": _data_version(dd, res.reads)}
     page, nb = output_path(rd, name, ".html"), output_path(rd, name, ".ipynb")
     fpage, fnb = output_path(rd, name, ".failed.html"), output_path(rd, name, ".failed.ipynb")
     if res.status == "ok":
@@ -283,7 +286,6 @@ def run(settings:Settings, # the parsed settings
             show.start(todo, executor, jobs)
             ex.on_cell = show.cell
             futs = {ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook): s for s in todo}
-            data_version = _data_version(settings.data_dir) # while the kernels start
             if ex.name == "local":
                 from kuril_research.runner.render import warm_up
                 warm_up()
@@ -294,7 +296,7 @@ def run(settings:Settings, # the parsed settings
                     res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"", b"")
                     res.html = f"<!DOCTYPE html><p>The runner failed on this report: {res.error}</p>".encode()
                 results[step.entry.name] = res
-                record_result(settings, step, res, manifest, data_version)
+                record_result(settings, step, res, manifest)
                 append_log(rd, [{"report": res.name, "status": res.status, "cached": False, "reason": step.reason,
                                  "seconds": round(res.seconds, 3), "cell_seconds": round(res.cell_seconds, 3),
                                  "finished": _now(), "error": res.error}])
