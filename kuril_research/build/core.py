@@ -292,10 +292,15 @@ def cited_page_sources(citations:list # (url, title, source_type, file, row) tup
     return [out[k] for k in sorted(out)]
 
 # %% ../../nbs/11_build.core.ipynb #b1b043e5
-def temporal_coverage(df:pd.DataFrame) -> str:
+def temporal_coverage(df:pd.DataFrame # rows with a `year` column
+                     ) -> str:
+    "The years a table covers, as its coverage states them: `first–last`."
     return f"{df.year.min()}–{df.year.max()}"
 
-def check_unique(df:pd.DataFrame, key:list, table:str):
+def check_unique(df:pd.DataFrame, # the rows about to be written
+                 key:list, # the primary key's columns
+                 table:str, # the table's name, for the message
+                ):
     "Raise `DataFormatError` if `key` is not unique in a table about to be written."
     dup = df.duplicated(key, keep=False)
     if dup.any():
