@@ -122,7 +122,7 @@ def read_raw(src:RawDir, # the raw folder
     return df
 
 def fail_at(df:pd.DataFrame, i, col:str, msg:str):
-    "Raise `DataFormatError` for row `i` of a raw file read by `_read`."
+    "Raise `DataFormatError` for row `i` of a raw file read by `read_raw`."
     raise DataFormatError(f"{df.attrs['file']} line {df.at[i, '_line']} column {col}: {msg}")
 
 def recode(df:pd.DataFrame, # a frame read by `_read`
@@ -137,7 +137,13 @@ def recode(df:pd.DataFrame, # a frame read by `_read`
     return df[col].map(mapping)
 
 # %% ../../nbs/10_build.raw.ipynb #d3bba2e3
-def not_allowed(file, line, column, value, allowed):
+def not_allowed(file:str, # the raw or curated file, as the message names it
+                line:int, # its line
+                column:str, # the column
+                value, # the value found
+                allowed, # the values allowed
+               ):
+    "Raise `DataFormatError`: a value outside its vocabulary, with file, line, column and the allowed values."
     raise DataFormatError(f"{file} line {line} column {column}: {value!r} is not allowed; allowed: {choices(allowed)}")
 
 # %% ../../nbs/10_build.raw.ipynb #401afeac
