@@ -334,3 +334,37 @@ def test_update_secrets_never_written(tmp_path):
 def test_read_latest_skips_when_absent(tmp_path, capsys):
     assert U.read_latest(tmp_path, "estat", "estat_jp_trade_monthly_by_partner_commodity.csv") is None
     assert "skipped estat/estat_jp_trade_monthly_by_partner_commodity.csv: no snapshot in econ/jp_estat_trade_api" in capsys.readouterr().out
+
+def test_update_entries_are_what_the_manifest_regenerates(tmp_path):
+    "The entries `update` appends to the manifest are those `make_manifest` finds for the snapshot, so regeneration agrees."
+    from kuril_research.build import snapshots as S
+    raw = raw_with_baseline(tmp_path); man = {"manifest_version": 1, "files": []}
+    wb_update(raw, WB_ROWS, day="2026-12-04", manifest=man)
+    snaps = S.api_snapshots(raw)
+    assert [s.relative_to(raw).as_posix() for s in snaps] == ["econ/wb_gdp_current_usd_api/2026-12-04"]
+    assert S.api_snapshot_entries(raw, snaps[0]) == man["files"]
+
+def test_cli_update_writes_snapshot_manifest_and_report(tmp_path, capsys):
+    "`kuril data update wb_gdp --report FILE` in a scratch project: snapshot, manifest entries, report file, printed report."
+    from kuril_research.cli import main
+    from kuril_research.build import snapshots as S
+    proj = tmp_path / "proj"; (proj / "data").mkdir(parents=True)
+    raw = raw_with_baseline(proj)
+    (proj / "settings.ini").write_text("[paths]\ndata_dir = data\nraw_dir = raw\nreports_dir = reports\n")
+    S.write_manifest({"manifest_version": 1, "about": "test", "files": []}, proj / "snapshots.json")
+    with responses.RequestsMock() as r:
+        r.add(responses.GET, re.compile(r"https://api\.worldbank\.org/v2/en/country/.*"), json=wb_json(WB_ROWS))
+        code = main(["--settings", str(proj / "settings.ini"), "data", "update", "wb_gdp", "--dry-run"])
+        out = capsys.readouterr().out
+        assert code == 0 and out.startswith("wb_gdp: dry-run\n  wb_gdp gdp_current_usd_selected.csv: ") and not (raw / "econ/wb_gdp_current_usd_api").exists()
+    with responses.RequestsMock() as r:
+        r.add(responses.GET, re.compile(r"https://api\.worldbank\.org/v2/en/country/.*"), json=wb_json(WB_ROWS))
+        code = main(["--settings", str(proj / "settings.ini"), "data", "update", "wb_gdp", "--report", str(tmp_path / "rev.md")])
+    out = capsys.readouterr().out
+    snap = next((raw / "econ/wb_gdp_current_usd_api").iterdir())
+    assert code == 0 and out.startswith(f"wb_gdp: updated (econ/wb_gdp_current_usd_api/{snap.name})\n")
+    assert "run `kuril data build`" in out
+    assert (tmp_path / "rev.md").read_text().startswith("# Revision report\n\n```\nwb_gdp: updated")
+    m = S.load_manifest(proj / "snapshots.json")
+    assert [f["path"] for f in m["files"]] == [f"econ/wb_gdp_current_usd_api/{snap.name}/{n}" for n in ("REVISIONS.md", "SNAPSHOT.json", "gdp_current_usd_selected.csv")]
+    assert code == 0 and main(["--settings", str(proj / "settings.ini"), "data", "verify"]) == 0
