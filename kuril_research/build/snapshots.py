@@ -19,9 +19,11 @@ __all__ = ['MANIFEST_VERSION', 'MANIFEST_NAME', 'PLANNED', 'file_sha256', 'parse
            'folder_of', 'check_sources']
 
 # %% ../../nbs/10a_build.snapshots.ipynb #41951e8b
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 1 # the manifest format
 
-MANIFEST_NAME = "snapshots.json"
+MANIFEST_NAME = "snapshots.json" # at the project root
+
+# Raw folders the build does not read yet but will (globs relative to the raw folder): their files are `planned`.
 
 PLANNED = ["econ/imf_dots_annual_all_reporters_2022snapshot/*", "econ/kpler_russia_crude_exports_by_destination_2021_2022/*",
            "polgeo/sanctions_on_russia_senders/*", "polgeo/gsdb_full/*", "polgeo/icow_provisional_claims/*",
@@ -176,7 +178,7 @@ def build_status(rel:str, # a raw file path
                  reads:set, # the files the build reads today
                  planned:list=PLANNED, # globs of files it will read
                 ) -> str:
-    "'reads' (the build reads it), 'planned' (added this round, read later) or 'unread' (kept, not read)."
+    "'reads' (the build reads it), 'planned' (in a folder the build will read) or 'unread' (kept, not read)."
     if rel in reads: return "reads"
     return "planned" if any(Path(rel).match(g) for g in planned) else "unread"
 
