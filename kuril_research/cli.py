@@ -42,6 +42,53 @@ def _data_validate(a):
     print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid")
     return 0
 
+def _raw_and_manifest(a):
+    "The raw folder (--raw or settings) and the committed manifest, with its path."
+    from kuril_research.build.snapshots import load_manifest, manifest_path
+    s = load_settings(a.settings)
+    path = manifest_path(s.root)
+    return (Path(a.raw) if a.raw else s.raw_dir), load_manifest(path), path
+
+def _data_manifest(a):
+    from kuril_research.build.snapshots import generate_manifest, manifest_path
+    s = load_settings(a.settings)
+    raw, out = (Path(a.raw) if a.raw else s.raw_dir), manifest_path(s.root)
+    m = generate_manifest(raw, Path(a.data) if a.data else s.data_dir, out)
+    reads = sum(f["build"] == "reads" for f in m["files"])
+    print(f"wrote {out.name}: {len(m['files'])} raw files ({reads} read by the build), {sum(f['bytes'] for f in m['files']):,} bytes")
+    return 0
+
+def _data_verify(a):
+    from kuril_research.build.fetch import verify
+    raw, m, _ = _raw_and_manifest(a)
+    problems = verify(raw, m, a.names or None)
+    for line in problems: print(f"kuril: error: {line}", file=sys.stderr)
+    if problems: return 2
+    n = len(m["files"]) if not a.names else len(problems) or "the selected"
+    print(f"{n} raw files present with the manifest's size and sha256 in {raw}")
+    return 0
+
+def _data_fetch(a):
+    from kuril_research.build.fetch import fetch
+    raw, m, _ = _raw_and_manifest(a)
+    r = fetch(raw, m, a.names or None, progress=sys.stderr.isatty())
+    for p in r["fetched"]: print(f"fetched {p}")
+    print(f"{r['present']} present, {len(r['fetched'])} fetched and verified in {raw}")
+    return 0
+
+def _data_update(a):
+    from kuril_research.build.update import update
+    raw, m, path = _raw_and_manifest(a)
+    results = update(raw, a.sources or None, dry_run=a.dry_run, manifest=m, manifest_path=None if a.dry_run else path)
+    lines = []
+    for r in results:
+        lines.append(f"{r['source']}: {r['status']}" + (f" ({r['snapshot']})" if r.get("snapshot") else ""))
+        lines += [f"  {x}" for x in r["report"] if r["status"] != "skipped"]
+    print("\n".join(lines))
+    if a.report: Path(a.report).write_text("# Revision report\n\n```\n" + "\n".join(lines) + "\n```\n", encoding="utf-8")
+    if any(r.get("snapshot") for r in results): print(f"updated {path.name}; run `kuril data build` to turn the new snapshots into data/")
+    return 0
+
 def _docs(a):
     # the site needs nbdev and Sphinx (the dev extra); imported here so that a plain install runs everything else
     try:
@@ -62,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kuril", description="kuril-research: the data package, the report catalogue and the docs.")
     p.add_argument("--settings", help="a settings.ini (default: the nearest one above the working directory, or $KURIL_SETTINGS)")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("data", help="build or validate the data package").add_subparsers(dest="data_command", required=True)
+    d = sub.add_parser("data", help="build, validate, verify, fetch or update the data and its raw snapshots").add_subparsers(dest="data_command", required=True)
     b = d.add_parser("build", help="rebuild data/ from the raw sources (all or nothing)")
     b.add_argument("--raw", help="the raw folder (default: settings [paths] raw_dir)")
     b.add_argument("--data", help="the package folder to write (default: settings [paths] data_dir)")
@@ -71,6 +118,24 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--data", help="the package folder (default: settings [paths] data_dir)")
     v.add_argument("--no-peer", action="store_true", help="skip the Frictionless peer validation")
     v.set_defaults(func=_data_validate)
+    g = d.add_parser("manifest", help="regenerate snapshots.json from the raw folder's ORIGINS.md, PROVENANCE.md and API snapshots")
+    g.add_argument("--raw", help="the raw folder (default: settings [paths] raw_dir)")
+    g.add_argument("--data", help="the built package whose inputs name the files the build reads (default: settings [paths] data_dir)")
+    g.set_defaults(func=_data_manifest)
+    ve = d.add_parser("verify", help="check that every raw file in snapshots.json is present with its size and sha256")
+    ve.add_argument("--raw", help="the raw folder (default: settings [paths] raw_dir)")
+    ve.add_argument("names", nargs="*", metavar="NAME", help="only these raw paths, folders or glob patterns")
+    ve.set_defaults(func=_data_verify)
+    f = d.add_parser("fetch", help="download missing raw files from their origins, verified before they land")
+    f.add_argument("--raw", help="the raw folder (default: settings [paths] raw_dir)")
+    f.add_argument("names", nargs="*", metavar="NAME", help="only these raw paths, folders or glob patterns")
+    f.set_defaults(func=_data_fetch)
+    u = d.add_parser("update", help="ask the publishers' APIs for their latest vintage; write new dated snapshots and a revision report")
+    u.add_argument("sources", nargs="*", metavar="SOURCE", help="imf_imts, wb_gdp, fred_h10, cbr_usd_rub, estat, comtrade (default: all whose keys are set)")
+    u.add_argument("--dry-run", action="store_true", help="print the revision report, write nothing")
+    u.add_argument("--raw", help="the raw folder (default: settings [paths] raw_dir)")
+    u.add_argument("--report", help="also write the revision report to this Markdown file")
+    u.set_defaults(func=_data_update)
     for m in COMMAND_MODULES: importlib.import_module(m).register(sub)
     o = sub.add_parser("docs", help="build the docs site into _docs/ (or --readme: regenerate README.md)")
     o.add_argument("--out", help="the site folder (default: nbdev's doc_path, _docs/)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # %% auto #0
 __all__ = ['KurilError', 'SettingsError', 'RawError', 'DataFormatError', 'ValidationError', 'UnknownNameError', 'ParameterError',
-           'choices']
+           'ManifestError', 'FetchError', 'UpdateError', 'choices']
 
 # %% ../nbs/00_errors.ipynb #8a48665e
 class KurilError(Exception):
@@ -37,6 +37,16 @@ class UnknownNameError(KurilError, KeyError):
 
 class ParameterError(KurilError):
     "An analysis parameter is unknown, of the wrong type or out of range: names it and what is allowed."
+
+# %% ../nbs/00_errors.ipynb #2ea47328
+class ManifestError(KurilError):
+    "The snapshot manifest or its inputs (ORIGINS.md, PROVENANCE.md) disagree or are malformed: names the file and entry."
+
+class FetchError(KurilError):
+    "A raw file could not be downloaded, or the download does not match the manifest: names the file and its origin."
+
+class UpdateError(KurilError):
+    "A publisher's API failed or answered in an unexpected form: names the source and what happened."
 
 # %% ../nbs/00_errors.ipynb #f7494952
 def choices(valid, # the allowed values

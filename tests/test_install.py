@@ -1,6 +1,6 @@
 """A plain `pip install .` (no dev extra) in a fresh virtual environment runs the runtime commands.
 
-nbdev, Sphinx and the test tools are the dev extra; nothing that `kuril list | data validate | run` imports may
+nbdev, Sphinx and the test tools are the dev extra; nothing that `kuril list | data validate | verify | fetch | update | run` imports may
 need them, and every package the runtime imports must be declared. This test builds the environment the way a user
 would, so a missing declaration fails here rather than on their machine."""
 import os, shutil, subprocess, sys, venv
@@ -54,5 +54,11 @@ def test_plain_install_runs_the_runtime_commands(plain, tmp_path):
     r = _kuril(plain, "run", "trade_overview", env=env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (tmp_path / "reports" / "trade_overview.html").stat().st_size > 10_000
+    # the snapshot commands' modules and the API clients they import lazily are runtime dependencies, not dev ones
+    r = subprocess.run([str(plain[1] / "bin" / "python"), "-c", "import kuril_research.build.fetch, kuril_research.build.update, sdmx, wbgapi, comtradeapicall, tqdm"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = _kuril(plain, "data", "update", "--help", env=env)
+    assert r.returncode == 0 and "--dry-run" in r.stdout, r.stderr
     r = _kuril(plain, "docs", env=env)
     assert r.returncode == 2 and r.stderr.startswith("kuril: error: kuril docs needs the dev extra"), r.stderr

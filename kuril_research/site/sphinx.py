@@ -140,7 +140,7 @@ WINGS = { # wing -> (what it is for, the modules' first name or the modules them
     "Core": ("what every wing uses: errors, settings, the data package's validation and loading, the command line",
              ("errors", "settings", "validate", "data", "cli")),
     "Analyst API": ("what the analysis notebooks call: `from kuril_research import trade, models`", None),
-    "Build": ("`kuril data build`: the raw folder's extracts to the curated data package", ("build",)),
+    "Build": ("`kuril data build`: the raw folder's extracts to the curated data package; `kuril data verify | fetch | update`: its snapshot manifest and the publishers' new vintages", ("build",)),
     "Runner": ("`kuril run`: the report catalogue, its cache, the executors and the rendered pages", ("runner",)),
     "Site": ("`kuril docs`: this site", ("site",)),
 }
