@@ -135,7 +135,7 @@ def _open_and_run(page, lab, path:str, shot:str) -> dict:
     deadline = time.monotonic() + RUN_TIMEOUT
     while True:
         st = page.evaluate(_STATE)
-        if st and st["running"] == 0 and st["unrun"] == 0: break
+        if st and st["running"] == 0 and (st["unrun"] == 0 or st["stderr"]): break  # done, or stopped at an error
         if time.monotonic() > deadline: break
         time.sleep(0.5)
     page.wait_for_timeout(500)  # let the last outputs paint
@@ -148,8 +148,8 @@ def _open_and_run(page, lab, path:str, shot:str) -> dict:
 
 def _check_ran(st:dict, path:str):
     assert st["cells"] > 0, f"{path}: no code cells shown"
-    assert st["running"] == 0 and st["unrun"] == 0, f"{path}: Run All Cells did not finish in {RUN_TIMEOUT}s: {st}"
     assert st["stderr"] == [], f"{path}: error output: {st['stderr']}"
+    assert st["running"] == 0 and st["unrun"] == 0, f"{path}: Run All Cells did not finish in {RUN_TIMEOUT}s: {st}"
     assert not any("Select Kernel" in d for d in st["dialogs"]), st["dialogs"]
     assert "kuril-research" in st["kernel"], f"{path}: kernel shown is {st['kernel']!r}"
 
