@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env reports test test-nbs test-py drift data validate lab hooks docs bench chromium fonts readme clean
+.PHONY: help env reports test test-nbs test-py drift data validate lab lab-settings kernelspec hooks docs bench chromium fonts readme clean
 
 help:
 	@echo "make reports   build the environment if needed, then run every report in the catalogue"
@@ -22,7 +22,8 @@ help:
 	@echo "make docs      build the docs site into _docs/"
 	@echo "make readme    regenerate README.md from nbs/index.ipynb"
 	@echo "make bench     benchmark the report runner"
-	@echo "make lab       start JupyterLab with the project's kernel"
+	@echo "make lab       start JupyterLab at nbs/index.ipynb with the project's kernel, no network calls"
+	@echo "make kernelspec  set the project's kernel in every notebook (run it after adding a notebook)"
 	@echo "make hooks     install nbdev's git hooks (clean notebooks on commit)"
 
 env: $(STAMP)
@@ -31,6 +32,7 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name kuril-research --display-name "Python (kuril-research)" >/dev/null
+	$(BIN)/python tools/lab_settings.py >/dev/null
 	rm -f $(VENV)/.installed $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -75,8 +77,18 @@ readme: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=nbs
+# The lab's settings live in the environment (tools/lab_settings.py): project kernel by default, no news, no update
+# check, no extension manager. Written again here so that a checkout whose environment predates them gets them too.
+lab-settings: $(STAMP)
+	@$(BIN)/python tools/lab_settings.py
+
+lab: lab-settings
+	cd nbs && PATH="$(CURDIR)/$(BIN):$$PATH" jupyter lab index.ipynb
+
+# A notebook added by hand (or saved by JupyterLab) may lack the project's kernel or carry other metadata: fix all.
+kernelspec: $(STAMP)
+	$(BIN)/python tools/kernelspec.py
+	$(BIN)/nbdev-clean
 
 hooks: $(STAMP)
 	$(BIN)/nbdev-install-hooks
