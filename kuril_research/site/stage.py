@@ -122,7 +122,7 @@ def guide_links(md:str, # a guide's MyST Markdown
         if re.match(r"[a-z][\w+.-]*:|#", target): return m.group(0) # a web address or an anchor of the page
         path, _, anchor = target.partition("#")
         f = (here / unquote(path)).resolve()
-        if not f.exists(): raise DocsError(f"{guide}: the link {target!r} points to no file of the repository")
+        if not f.exists(): return m.group(0) # a page of the site only (Sphinx says so when there is none)
         if f.is_relative_to(here.resolve()): return m.group(0) # another guide
         rel = f.relative_to(root.resolve()).as_posix() if f.is_relative_to(root.resolve()) else None
         up = "../" * len(Path(guide).parent.relative_to(Path(guide).parts[0]).parts) # from the staged guide to the site root
