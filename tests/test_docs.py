@@ -66,7 +66,9 @@ LIBRARY = _nb("#| default_exp greet",
 def good_site(tmp_path_factory):
     "The small good project, built in a subprocess — without any network when `unshare -rn` is available."
     root = make_project(tmp_path_factory.mktemp("good"), {"01_greet.ipynb": LIBRARY},
-                        guides={"howto.md": "# How to\n\nSee the [API](../api.md) and [greet](../greet.ipynb#greet).\n"},
+                        guides={"howto.md": "# How to\n\nSee the [API](../api.md) and [greet](../greet.ipynb#greet).\n\n"
+                                             "In the repository: [the module map](../../nbs/), [greet's notebook](../../nbs/01_greet.ipynb#greet), "
+                                             "[`settings.ini`](../../settings.ini).\n"},
                         reports=["not_run_yet"])
     code = "from kuril_research.site.sphinx import build_site; print(build_site(jobs=1)['pages'])"
     cmd = [sys.executable, "-c", code]
@@ -106,6 +108,27 @@ def test_navigation_guides_data_and_missing_reports(good_site):
     assert "build it with make data" in _text((out / "datapackage.html").read_text())                     # no data package: the page says how to make it
     assert (out / "search.html").is_file() and (out / "searchindex.js").is_file()
     assert sorted(p.name for p in root.iterdir() if not p.name.startswith("_")) == ["data", "docs", "nbs", "pyproject.toml", "reports", "settings.ini", "sources"]
+
+def test_guide_links_to_repository_files_become_site_links(good_site):
+    "A guide links repository files (so the links work in the repository); on the site they are the files' pages."
+    root, out, _, _ = good_site
+    page = (out / "guides" / "howto.html").read_text()
+    hrefs = re.findall(r'href="([^"]+)"', page)
+    assert "../api.html" in hrefs and "../greet.html#greet" in hrefs
+    assert not any("nbs/" in h or "settings.ini" in h for h in hrefs)  # no page for settings.ini: its text stays
+    assert "settings.ini" in _text(page)
+
+
+def test_every_guide_link_resolves_in_the_repository():
+    "Each relative link of docs/guides/*.md names a file of the repository (the site build maps them to pages)."
+    root = Path(__file__).resolve().parents[1]
+    bad = []
+    for g in sorted((root / "docs" / "guides").glob("*.md")):
+        for target in re.findall(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)", g.read_text(encoding="utf-8")):
+            if re.match(r"[a-z][\w+.-]*:|#", target): continue
+            if not (g.parent / target.partition("#")[0]).exists(): bad.append(f"{g.name}: {target}")
+    assert not bad, bad
+
 
 def test_raising_cell_fails_naming_notebook_and_cell(tmp_path):
     from conftest import kuril

@@ -13,7 +13,17 @@ import tempfile
 from .stage import check_config, stage_notebook
 
 # %% auto #0
-__all__ = ['readme_markdown', 'write_readme']
+__all__ = ['readme_links', 'readme_markdown', 'write_readme']
+
+# %% ../../nbs/54_site.readme.ipynb #24b40386
+def readme_links(md:str, # the home page's Markdown
+                 base:str, # the hosted site's address, without a trailing slash ("" when there is none)
+                 guides:str="docs/guides", # where the guides are in the repository (`guides/` on the site)
+                ) -> str:
+    "The home page's links to site pages as the README needs them: guides as repository files, other pages on the hosted site."
+    md = re.sub(r"\]\(guides/([\w\-]+\.md(?:#[^)\s]*)?)\)", lambda m: f"]({guides}/{m.group(1)})", md)
+    if base: md = re.sub(r"\]\((?!\w+:)(?!docs/)([\w\-/.]+?)\.(?:ipynb|md)(#[^)\s]*)?\)", lambda m: f"]({base}/{m.group(1)}.html{m.group(2) or ''})", md)
+    return md
 
 # %% ../../nbs/54_site.readme.ipynb #6416ce38
 def readme_markdown(root:Path|None=None # the project
@@ -33,8 +43,7 @@ def readme_markdown(root:Path|None=None # the project
     finally: shutil.rmtree(stage)
     base = (cfg.doc_url or "").rstrip("/")
     for c in nb.cells:
-        if c.cell_type == "markdown" and base:
-            c.source = re.sub(r"\]\((?!\w+:)([\w\-/.]+?)\.ipynb(#[^)\s]*)?\)", lambda m: f"]({base}/{m.group(1)}.html{m.group(2) or ''})", c.source)
+        if c.cell_type == "markdown": c.source = readme_links(c.source, base)
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}

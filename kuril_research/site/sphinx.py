@@ -17,7 +17,7 @@ from nbdev.config import get_config
 from ..settings import load_settings
 from .myst import DocsError, GUIDES_DIR, STAGE_DIR, library_notebooks, page_name
 from .pages import STANDALONE, data_reference, md_escape, missing_message, report_files, reports_page, stage_report, md_row
-from .stage import check_config, resolve_links, stage_notebook
+from .stage import check_config, resolve_links, stage_notebook, guide_links
 
 # %% auto #0
 __all__ = ['FAVICON', 'WINGS', 'sphinx_config', 'write_conf', 'run_sphinx', 'check_site', 'markdown_twin', 'wing_of',
@@ -216,7 +216,10 @@ def build_site(root:Path|None=None, # the project (default: the one holding sett
     guides = sorted(gsrc.glob("*.md")) if gsrc.is_dir() else []
     if guides:
         shutil.copytree(gsrc, stage / "guides", ignore=shutil.ignore_patterns(".*"))
-        for g in guides: sources[f"guides/{g.name}"] = g.relative_to(root).as_posix()
+        for g in guides:
+            sources[f"guides/{g.name}"] = g.relative_to(root).as_posix()
+            staged = stage / "guides" / g.name # links to repository files become links to their pages
+            staged.write_text(guide_links(g.read_text(encoding="utf-8"), sources[f"guides/{g.name}"], root, pages), encoding="utf-8")
     for f in ("CITATION.cff",):
         if (root / f).is_file(): shutil.copy2(root / f, stage / f)
     # links nbdev made to names without a heading become plain code

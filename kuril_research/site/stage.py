@@ -13,10 +13,11 @@ from fastcore.nbio import does_cell_eval, fm_default_eval, read_nb, write_nb
 from nbdev.config import get_config
 from nbdev.process import Processor
 from nbdev.processors import FilterDefaults, exec_show_docs
-from .myst import DocsError, TRANSLATOR, api_label
+from .myst import DocsError, TRANSLATOR, api_label, page_name
 
 # %% auto #0
-__all__ = ['number_cells', 'exec_cells', 'SiteFilter', 'check_config', 'stage_notebook', 'resolve_links']
+__all__ = ['SITE_PAGES', 'number_cells', 'exec_cells', 'SiteFilter', 'check_config', 'stage_notebook', 'resolve_links',
+           'guide_links']
 
 # %% ../../nbs/51_site.stage.ipynb #ad64179a
 def _first_line(src:str) -> str:
@@ -105,3 +106,28 @@ def resolve_links(md:str, # a staged Markdown source
         label = api_label(m.group(1), unquote(m.group(2)))
         return f"](#{label})" if label in labels else m.group(0)
     return re.sub(r"\]\(([\w\-.]+?)\.ipynb#([^)\s]+)\)", api, md)
+
+# %% ../../nbs/51_site.stage.ipynb #8dbc0fee
+SITE_PAGES = {"nbs": "api.md", "data/datapackage.json": "datapackage.md"} # repository paths with a page of their own
+
+def guide_links(md:str, # a guide's MyST Markdown
+                guide:str, # the guide's path in the repository, e.g. docs/guides/cluster.md
+                root:Path, # the project folder
+                pages:set, # the site's notebook pages (page names)
+               ) -> str:
+    "A guide's links to repository files turned into links to their site pages, or into their text where there is no page."
+    here = (root / guide).parent
+    def link(m):
+        text, target = m.group(1), m.group(2)
+        if re.match(r"[a-z][\w+.-]*:|#", target): return m.group(0) # a web address or an anchor of the page
+        path, _, anchor = target.partition("#")
+        f = (here / unquote(path)).resolve()
+        if not f.exists(): return m.group(0) # a page of the site only (Sphinx says so when there is none)
+        if f.is_relative_to(here.resolve()): return m.group(0) # another guide
+        rel = f.relative_to(root.resolve()).as_posix() if f.is_relative_to(root.resolve()) else None
+        up = "../" * len(Path(guide).parent.relative_to(Path(guide).parts[0]).parts) # from the staged guide to the site root
+        if rel in SITE_PAGES: return f"[{text}]({up}{SITE_PAGES[rel]}{'#' + anchor if anchor else ''})"
+        if rel and f.suffix == ".ipynb" and f.parent == (root / "nbs").resolve() and page_name(f) in pages:
+            return f"[{text}]({up}{page_name(f)}.ipynb{'#' + anchor if anchor else ''})"
+        return text
+    return re.sub(r"(?<!!)\[([^\]]*)\]\(([^)\s]+)\)", link, md)

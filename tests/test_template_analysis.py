@@ -1,0 +1,67 @@
+"""The template analysis (`nbs/analyses/_template.ipynb`) runs, so that a copy of it starts from a working report.
+
+This file is also the template of an analysis test: copy it to `tests/test_<analysis>.py` with your analysis' name
+in `ANALYSIS`, then write
+- GOOD: runs with non-default parameters (papermill `-p NAME VALUE`, `-y "NAME: [a, b]"` for a list); each must
+  finish without an error, draw at least the given number of figures and end with the sources table and the version
+  stamp (`assert_ran_clean`);
+- BAD: runs with a bad parameter; each must stop in the parameter-check cell with a `ParameterError` whose message
+  contains the given text, before any figure (`assert_stopped_in_check_cell`);
+- one test that recomputes a number the report shows from the committed CSV in `data/`, independently of the library.
+All runs go through the real papermill command line (`notebook_runs.papermill`), a few at a time, once per module."""
+import re
+from concurrent.futures import ThreadPoolExecutor
+import pandas as pd
+import pytest
+
+from notebook_runs import ROOT, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
+
+ANALYSIS = "_template"  # the notebook's file name in nbs/analyses/, without .ipynb
+
+GOOD = {  # case: (papermill arguments, at least this many figures)
+    "defaults": ([], 1),
+    "imports since 2010, the 2022 sanctions": (["-p", "flow", "imports", "-p", "start_year", "2010", "-p", "sanctions_year", "2022"], 1),
+    "turnover, two event categories": (["-p", "flow", "turnover", "-y", "event_categories: [sanctions, island_visit]"], 1),
+}
+
+BAD = {  # case: (papermill arguments, text the error must contain)
+    "unknown name": (["-p", "flwo", "imports"], "unknown parameter flwo='imports'"),
+    "wrong type": (["-r", "start_year", "abc"], "parameter start_year='abc': expected int, got str"),
+    "year outside the data": (["-p", "end_year", "2030"], "parameter end_year=2030: outside the years covered by trade (1992–2024)"),
+    "end before start": (["-p", "start_year", "2020", "-p", "end_year", "2010"], "parameter end_year=2010 is before start_year=2020"),
+    "unknown flow": (["-p", "flow", "balance"], "parameter flow='balance': 'balance' is not allowed; allowed: exports, imports, turnover"),
+    "year outside a date column": (["-p", "sanctions_year", "1990"], "parameter sanctions_year=1990: outside the years covered by events (2014–2022)"),
+    "no event category": (["-y", "event_categories: []"], "parameter event_categories=[]: selects nothing"),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    "Every good and bad run, three papermill processes at a time: {case: (CompletedProcess, output notebook)}."
+    d = tmp_path_factory.mktemp("papermill")
+    jobs = {f"good {k}": args for k, (args, _) in GOOD.items()} | {f"bad {k}": args for k, (args, _) in BAD.items()}
+    with ThreadPoolExecutor(3) as ex:
+        futs = {k: ex.submit(papermill, ANALYSIS, d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args) for k, args in jobs.items()}
+        return {k: f.result() for k, f in futs.items()}
+
+
+@pytest.mark.parametrize("case", list(GOOD))
+def test_runs(runs, case):
+    assert_ran_clean(*runs[f"good {case}"], GOOD[case][1])
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_parameter_stops_in_the_check_cell(runs, case):
+    assert_stopped_in_check_cell(*runs[f"bad {case}"], message=BAD[case][1])
+
+
+def test_the_change_is_recomputed_from_trade_csv(runs):
+    "Russia's exports to Japan, 2013 (IMF DOTS) and 2024 (IMF IMTS), and the change, straight from data/trade.csv."
+    t = pd.read_csv(ROOT / "data" / "trade.csv")
+    rus = t[(t.reporter == "RUS") & (t.partner == "JPN") & (t.flow == "exports")]
+    v2013 = rus[(rus.source_id == "imf_dots_2022") & (rus.year == 2013)].value.item() / 1000
+    v2024 = rus[(rus.source_id == "imf_imts_rus") & (rus.year == 2024)].value.item() / 1000
+    shown = text(runs["good defaults"][1])
+    assert f"{v2013:.2f} USD bn" in shown and f"{v2024:.2f} USD bn" in shown
+    assert f"{100 * (v2024 / v2013 - 1):.1f} %" in shown
+    assert "not an effect of the sanctions" in shown  # what the data cannot support
