@@ -11,16 +11,17 @@ import pandas as pd
 from .errors import DataFormatError, ParameterError, choices
 
 # %% auto #0
-__all__ = ['EPISODES', 'FLOWS', 'REPORTERS', 'HUB_RULES', 'FORMER', 'TREATED_BASES', 'GROUPS', 'check_episode', 'russia_panel',
-           'toy_world', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls', 'control_warning',
-           'check_years', 'donor_table', 'donor_pool']
+__all__ = ['EPISODES', 'FLOWS', 'REPORTERS', 'HUB_RULES', 'FORMER', 'AGGREGATES', 'TREATED_BASES', 'GROUPS', 'check_episode',
+           'russia_panel', 'toy_world', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls',
+           'control_warning', 'check_years', 'donor_table', 'donor_pool']
 
 # %% ../nbs/26b_donors.ipynb #9a437e60
 EPISODES = (2014, 2022)
 FLOWS = ("exports", "imports", "turnover")  # from Russia's side: Russia's exports to the partner, its imports from it, their sum
 REPORTERS = ("russia", "partner")  # whose customs report the flow: Russia's for every partner, or each partner's own
 HUB_RULES = ("all", "episode", "none")
-FORMER = ("SUN", "YUG", "CSK", "DDR", "SCG", "ANT", "YMD")  # dissolved economies: never donors
+FORMER = ("SUN", "YUG", "CSK", "DDR", "SCG", "ANT", "YMD", "XBL")  # dissolved or combined economies (XBL: Belgium-Luxembourg): never donors
+AGGREGATES = ("WLD",)  # the world total the matrix carries as a partner: never a partner here
 TREATED_BASES = {
     2014: ("own_measure", "eu_member_state", "aligned_with_eu", "anti_circumvention", "gsdb_case", "crimea_goods_only"),
     2022: ("own_measure", "eu_member_state", "aligned_with_eu", "anti_circumvention", "gsdb_case", "crimea_goods_only",
@@ -61,11 +62,11 @@ def russia_panel(world:pd.DataFrame|None=None, # the `world_trade` table (None: 
         x, m = side("exports"), side("imports")
         out = x.merge(m, on=["partner", "year"], suffixes=("_x", "_m"))
         out = out.assign(value=out.value_x + out.value_m)[["partner", "year", "value"]]
-    out = out[~out.partner.isin(FORMER + ("RUS",))]
+    out = out[~out.partner.isin(FORMER + AGGREGATES + ("RUS",))]
     return out.sort_values(["partner", "year"]).reset_index(drop=True)
 
 # %% ../nbs/26b_donors.ipynb #6be444ff
-def toy_world(partners:tuple=("JPN", "KOR", "BRA", "DEU", "CHN", "ISR", "SUN"), # partner economies of Russia
+def toy_world(partners:tuple=("JPN", "KOR", "BRA", "DEU", "CHN", "ISR", "SUN", "WLD"), # partner economies of Russia
               years:range=range(2010, 2016), # years
               seed:int=0, # random seed
              ) -> pd.DataFrame:
