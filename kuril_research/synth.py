@@ -14,7 +14,7 @@ from . import donors as dn
 
 # %% auto #0
 __all__ = ['ar1', 'simulated_panels', 'log_index', 'fit_weights', 'gap_series', 'rmspe', 'placebos', 'rank_p', 'sc_known_answer',
-           'study']
+           'restricted_p', 'verdict', 'study']
 
 # %% ../nbs/26c_synth.ipynb #f86f4d83
 def ar1(rng:np.random.Generator, # random generator
@@ -175,7 +175,40 @@ def sc_known_answer(effect:float=-0.3, # planted break on the treated unit
         rows.append({"seed": s, "mean_post_gap": me.mean_post_gap, "pre_rmspe": me.pre_rmspe, "p": rank_p(pl, "T")})
     return pd.DataFrame(rows)
 
-# %% ../nbs/26c_synth.ipynb #634d70ba
+# %% ../nbs/26c_synth.ipynb #bf96ebad
+def restricted_p(table:pd.DataFrame, # from `placebos`
+                 treated:str, # the real treated unit
+                 fit_factor:float=5.0, # keep placebos with pre-RMSPE ≤ fit_factor × the treated unit's
+                ) -> tuple:
+    "The placebo p-value among units whose pre-period fit is comparable, and how many units that leaves."
+    t = table.set_index("unit")
+    keep = t[t.pre_rmspe <= fit_factor * t.pre_rmspe[treated]].reset_index()
+    return rank_p(keep, treated), len(keep)
+
+def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_post_gap, rank, n_units)
+            alpha:float=0.05, # the test level
+            fit_factor:float=5.0, # see `restricted_p`
+           ) -> str:
+    "One line stating what the synthetic-control tests together support."
+    pl, me = r["placebos"], r["treated"]
+    others = pl[pl.unit != me].pre_rmspe
+    med = float(others.median())
+    rp, rn = restricted_p(pl, me, fit_factor)
+    gap = f"mean post gap {r['mean_post_gap']:+.3f} log points ({100 * np.expm1(r['mean_post_gap']):+.0f} %)"
+    rank = f"post/pre RMSPE ratio ranks {r['rank']} of {r['n_units']}"
+    if r["pre_rmspe"] > 2 * med:
+        return (f"No reliable synthetic twin: the pre-period fit (RMSPE {r['pre_rmspe']:.3f}) is worse than twice the placebos' median "
+                f"({med:.3f}), so the {gap} cannot be read as an effect (placebo p = {r['p']:.2f}).")
+    tight = (f"; the pre-fit is unusually tight (RMSPE {r['pre_rmspe']:.3f} against a placebo median of {med:.3f}), which inflates the ratio"
+             if r["pre_rmspe"] < 0.25 * med else "")
+    if r["p"] <= alpha and rp <= alpha:
+        return f"Larger than the donors' own variation: the {rank} (placebo p = {r['p']:.2f}; {rp:.2f} among the {rn} units fitting comparably); {gap}{tight}."
+    if r["p"] > alpha and rp > alpha:
+        return f"Not distinguishable from the donors' own variation: the {rank} (placebo p = {r['p']:.2f}; {rp:.2f} among the {rn} units fitting comparably); {gap}{tight}."
+    return (f"Suggestive, not conclusive: placebo p = {r['p']:.2f} over all {r['n_units']} units but {rp:.2f} among the {rn} fitting comparably; "
+            f"{gap}{tight}.")
+
+# %% ../nbs/26c_synth.ipynb #cdeb84e8
 def study(flow:str="turnover", # "exports", "imports" (Russia's side) or "turnover"
           reporter:str="russia", # whose reports build the panel: "russia" or "partner"
           treated:str="JPN", # the treated partner
