@@ -48,7 +48,7 @@ def resource(name:str, # a table name
     dp = read_descriptor(data_dir(path))
     r = resource_of(dp, name)
     if r is not None: _READS.add((str(data_dir(path).resolve()), name))
-    if r is None: raise UnknownNameError(f"unknown table {name!r}; tables: {choices(r['name'] for r in dp['resources'])}")
+    if r is None: raise UnknownNameError(f"unknown table {name!r}; tables: {choices((r['name'] for r in dp['resources']), limit=100)}")
     return r
 
 # %% ../nbs/03_data.ipynb #17163de9
