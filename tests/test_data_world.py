@@ -48,3 +48,19 @@ def test_unknown_economy_without_code(tmp_path, raw_dir):
                        "1990,Belgium-Luxembourg,,", "1990,Belgium and Luxembourg,,")
     with pytest.raises(DataFormatError, match=r"dots_economies_without_iso3_annual_usd_m.csv line 2 column reporter: 'Belgium and Luxembourg' has no ISO3"):
         world.world_from_dots(src)
+
+def test_hand_edit_of_the_compressed_table_is_caught(tmp_path, settings):
+    "A bad cell in world_trade.csv.gz is named by file, row and field, as in the plain CSV tables."
+    import gzip, json, shutil
+    from kuril_research.validate import validate_table
+    from kuril_research.errors import ValidationError
+    src = settings.data_dir
+    shutil.copy(src / "sources.csv", tmp_path / "sources.csv")
+    dp = json.loads((src / "datapackage.json").read_text(encoding="utf-8"))
+    dp["resources"] = [r for r in dp["resources"] if r["name"] in ("world_trade", "sources")]
+    with gzip.open(src / "world_trade.csv.gz", "rt", encoding="utf-8") as f: lines = [next(f) for _ in range(50)]
+    cells = lines[9].split(","); cells[5] = "-1.5"; lines[9] = ",".join(cells)
+    with gzip.open(tmp_path / "world_trade.csv.gz", "wt", encoding="utf-8") as f: f.write("".join(lines))
+    (tmp_path / "datapackage.json").write_text(json.dumps(dp), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"world_trade.csv.gz row 10 field value_usd_m: '-1.5' breaks constraint minimum 0"):
+        validate_table(tmp_path, "world_trade")
