@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib, json
 from functools import lru_cache
 from pathlib import Path
+import numpy as np
 import pandas as pd
 from .errors import UnknownNameError, choices
 from .settings import load_settings
-from .validate import read_descriptor, resource_of, validate_table
+from .validate import read_descriptor, resource_of, validate_table, numbers
 
 # %% auto #0
 __all__ = ['CONTROLS', 'reads', 'forget_reads', 'data_dir', 'tables', 'resource', 'load', 'sources', 'package_hash',
@@ -51,20 +52,26 @@ def resource(name:str, # a table name
     dp = read_descriptor(data_dir(path))
     r = resource_of(dp, name)
     if r is not None: _READS.add((str(data_dir(path).resolve()), name))
-    if r is None: raise UnknownNameError(f"unknown table {name!r}; tables: {choices(r['name'] for r in dp['resources'])}")
+    if r is None: raise UnknownNameError(f"unknown table {name!r}; tables: {choices((r['name'] for r in dp['resources']), limit=100)}")
     return r
 
 # %% ../nbs/03_data.ipynb #17163de9
+def _categorical(s:pd.Series, cats:list) -> pd.Categorical:
+    "`s` as a Categorical with categories `cats` (\"\" and values outside them = missing), coded through its distinct values (fast on a million rows)."
+    codes, uniq = pd.factorize(s)
+    pos = pd.Index(cats).get_indexer(pd.Index(uniq, dtype=object))
+    return pd.Categorical.from_codes(np.where(codes < 0, -1, pos[codes]), categories=cats)
+
 def _typed(raw:pd.DataFrame, fields:list) -> pd.DataFrame:
     out = {}
     for f in fields:
         s, t = raw[f["name"]].replace("", None), f["type"]
         enum = f.get("constraints", {}).get("enum")
-        if t in ("integer", "year"): v = pd.array(pd.to_numeric(s), dtype="Int64")
-        elif t == "number": v = pd.to_numeric(s).astype("float64")
+        if t in ("integer", "year"): v = pd.array(numbers(raw[f["name"]]).to_numpy(), dtype="Int64")
+        elif t == "number": v = numbers(raw[f["name"]]).to_numpy()
         elif t == "date": v = pd.to_datetime(s, format="%Y-%m-%d")
         elif t == "boolean": v = s.map({"true": True, "false": False, "1": True, "0": False, "True": True, "False": False}).astype("boolean")
-        elif enum is not None: v = pd.Categorical(s, categories=[str(e) for e in enum])
+        elif enum is not None: v = _categorical(raw[f["name"]], [str(e) for e in enum])
         else: v = s.astype("string")
         out[f["name"]] = v
     return pd.DataFrame(out)

@@ -12,7 +12,7 @@ import pandas as pd
 from .errors import ValidationError
 
 # %% auto #0
-__all__ = ['read_descriptor', 'resource_of', 'fail_at', 'validate_table', 'validate_package', 'frictionless_report']
+__all__ = ['read_descriptor', 'resource_of', 'numbers', 'fail_at', 'validate_table', 'validate_package', 'frictionless_report']
 
 # %% ../nbs/02_validate.ipynb #ea784156
 def read_descriptor(data_dir:Path # the package folder
@@ -38,6 +38,17 @@ _CHECK = {
     "string": lambda s: pd.Series(True, index=s.index),
 }
 
+def numbers(s:pd.Series # strings of a number column ("" = missing), already checked against `_CHECK`
+           ) -> pd.Series:
+    "`s` as float64 (NaN where empty), cast by Arrow in C: `pd.to_numeric` takes seconds on a million Arrow-backed strings."
+    import pyarrow as pa, pyarrow.compute as pc
+    try:
+        a = pa.chunked_array([pa.array(s.to_numpy(dtype=object) if s.dtype == object else s.array, type=pa.string())]) if not hasattr(s.array, "_pa_array") else s.array._pa_array
+        a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
+        return pd.Series(pc.cast(a, pa.float64()).to_numpy(), index=s.index, name=s.name)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pd.to_numeric(s.replace("", None)).astype("float64")
+
 def fail_at(file, row_idx, field, value, rule):
     raise ValidationError(f"{file} row {int(row_idx) + 2} field {field}: {value!r} breaks {rule}")
 
@@ -56,8 +67,11 @@ def validate_table(data_dir:Path, # the package folder
     if not p.is_file(): raise ValidationError(f"{file}: file missing")
     schema = res["schema"]
     names = [f["name"] for f in schema["fields"]]
-    try: raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
-    except (pd.errors.ParserError, UnicodeDecodeError) as e: raise ValidationError(f"{file}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
+    import pyarrow as pa
+    # a compressed (large) table is parsed by Arrow's multithreaded reader: twice as fast as pandas' C parser on 1.9 million rows
+    engine = "pyarrow" if res.get("compression") else "c"
+    try: raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8", engine=engine)
+    except (pd.errors.ParserError, UnicodeDecodeError, pa.ArrowInvalid) as e: raise ValidationError(f"{file}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
     if list(raw.columns) != names:
         raise ValidationError(f"{file} row 1: header {list(raw.columns)} does not match the schema fields {names}")
     for f in schema["fields"]:
@@ -65,17 +79,17 @@ def validate_table(data_dir:Path, # the package folder
         present = col != ""
         if c.get("required") and (~present).any(): fail_at(file, (~present).idxmax(), f["name"], "", "constraint required")
         vals = col[present]
-        ok = _CHECK[f["type"]](vals).fillna(False).astype(bool)
-        if not ok.all(): fail_at(file, (~ok).idxmax(), f["name"], vals[~ok].iloc[0], f"type {f['type']}")
-        if "enum" in c:
-            bad = ~vals.isin([str(v) for v in c["enum"]])
-            if bad.any(): fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], f"constraint enum {c['enum']}")
-        if "pattern" in c:
-            bad = ~vals.str.fullmatch(c["pattern"]).fillna(False).astype(bool)
-            if bad.any(): fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], f"constraint pattern {c['pattern']}")
+        uniq = pd.Series(vals.unique(), dtype=object)  # each rule is checked on the distinct values only
+        def first_bad(ok_u, rule):
+            if not ok_u.all():
+                bad = vals.isin(set(uniq[~ok_u.to_numpy()]))
+                fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], rule)
+        first_bad(_CHECK[f["type"]](uniq.astype(str)).fillna(False).astype(bool), f"type {f['type']}")
+        if "enum" in c: first_bad(uniq.isin([str(v) for v in c["enum"]]), f"constraint enum {c['enum']}")
+        if "pattern" in c: first_bad(uniq.astype(str).str.fullmatch(c["pattern"]).fillna(False).astype(bool), f"constraint pattern {c['pattern']}")
         for k, op in (("minimum", lambda x, m: x < m), ("maximum", lambda x, m: x > m)):
             if k in c:
-                x = pd.to_datetime(vals) if f["type"] == "date" else pd.to_numeric(vals)
+                x = pd.to_datetime(vals) if f["type"] == "date" else numbers(vals)
                 m = pd.Timestamp(c[k]) if f["type"] == "date" else c[k]
                 bad = op(x, m)
                 if bad.any(): fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], f"constraint {k} {c[k]}")

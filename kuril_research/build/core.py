@@ -55,7 +55,11 @@ class Table:
     primary_key: list # columns that identify a row
     coverage: dict = dc_field(default_factory=dict) # e.g. {"temporal": "1946–2024", "gaps": "..."}
     new_sources: list = dc_field(default_factory=list) # source records (dicts) this step adds
+    compression: str|None = None # "gz": written as data/<name>.csv.gz (deterministic gzip), for tables too large for plain CSV
+    @property
+    def path(self) -> str: return f"{self.name}.csv" + (f".{self.compression}" if self.compression else "")
     def __post_init__(self):
+        if self.compression not in (None, "gz"): raise KurilError(f"table {self.name}: compression={self.compression!r}; allowed: None, 'gz'")
         names = [f["name"] for f in self.fields]
         if list(self.df.columns) != names:
             raise KurilError(f"table {self.name}: columns {list(self.df.columns)} do not match its fields {names}")
@@ -88,7 +92,7 @@ class FileResource:
 
 # %% ../../nbs/11_build.core.ipynb #41816f8e
 STEPS = {}
-STEP_MODULES = [f"kuril_research.build.{m}" for m in ("trade", "reported", "prices", "events", "politics", "geometry")] # modules with `@step`s
+STEP_MODULES = [f"kuril_research.build.{m}" for m in ("trade", "reported", "prices", "events", "politics", "geometry", "world")] # modules with `@step`s
 
 def step(fn):
     "Register `fn(src: RawDir) -> Table | list[Table]` as a build step."
@@ -157,10 +161,14 @@ def package_sources(extra:list # source records that steps added
 def write_table(t:Table, # the table
                 out:Path, # the package folder
                ) -> Path:
-    "Write `t` as `out/<name>.csv` in a byte-stable form."
+    "Write `t` as `out/<name>.csv` (or `.csv.gz`: gzip with mtime 0 and no file name, so byte-stable too) in a byte-stable form."
     df = t.df.sort_values(t.primary_key, kind="mergesort", ignore_index=True) if t.primary_key else t.df
-    p = out / f"{t.name}.csv"
-    df.to_csv(p, index=False, lineterminator="\n", na_rep="", encoding="utf-8")
+    p = out / t.path
+    if t.compression == "gz":
+        import gzip
+        text = df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+        with open(p, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as gz: gz.write(text)
+    else: df.to_csv(p, index=False, lineterminator="\n", na_rep="", encoding="utf-8")
     return p
 
 # %% ../../nbs/11_build.core.ipynb #5eb94178
@@ -174,10 +182,12 @@ def resource(t:Table, # the table
     if "source_id" in t.df.columns and t.name != "sources":
         schema["foreignKeys"] = [{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}}]
     ids = sorted(set(t.df["source_id"].dropna())) if "source_id" in t.df.columns else []
-    return {"name": t.name, "path": f"{t.name}.csv", "profile": "tabular-data-resource", "title": t.title,
-            "description": t.description, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "schema": schema, "coverage": t.coverage, "source_ids": ids, "inputs": inputs,
-            "rows": int(len(t.df))}
+    r = {"name": t.name, "path": t.path, "profile": "tabular-data-resource", "title": t.title,
+         "description": t.description, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+         "schema": schema, "coverage": t.coverage, "source_ids": ids, "inputs": inputs,
+         "rows": int(len(t.df))}
+    if t.compression: r["compression"] = t.compression
+    return r
 
 def datapackage(resources:list, # resource descriptors
                 sources:pd.DataFrame, # the sources table

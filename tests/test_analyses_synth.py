@@ -1,0 +1,49 @@
+"""The synthetic-control analysis runs through the real papermill CLI: it opens with a verdict that agrees with the
+placebo test it shows, draws its figures and ends with sources and a version stamp; a year outside the world trade
+matrix stops it in the parameter-check cell with a one-line message."""
+import re
+from concurrent.futures import ThreadPoolExecutor
+import pytest
+
+from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, outputs, papermill, text
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("papermill_synth")
+    jobs = {"default": [], "exports": ["-p", "flow", "exports"], "after the matrix": ["-p", "end_year", "2023"]}
+    with ThreadPoolExecutor(2) as ex:
+        futs = {k: ex.submit(papermill, "synthetic_control", d / f"{i}.ipynb", *a) for i, (k, a) in enumerate(jobs.items())}
+        return {k: f.result() for k, f in futs.items()}
+
+
+def plain(nb):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb))).replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("name", ["default", "exports"])
+def test_runs_and_leads_with_a_verdict_its_tests_support(runs, name):
+    p, nb = runs[name]
+    assert_ran_clean(p, nb, 2)
+    first = next(o for _, o in outputs(nb) if "text/markdown" in o.get("data", {}))
+    md = "".join(first["data"]["text/markdown"])
+    assert md.startswith("**Verdict")
+    t = plain(nb)
+    pval = float(re.search(r"Placebo p-value \(post/pre RMSPE ratio\) ([0-9.]+) rank (\d+) of (\d+)", t).group(1))
+    rank, n = map(int, re.search(r"Placebo p-value \(post/pre RMSPE ratio\) [0-9.]+ rank (\d+) of (\d+)", t).groups())
+    assert abs(pval - rank / n) < 5e-4                       # the p-value is the rank over all units, Japan included
+    rp = float(re.search(r"Placebo p among comparable fits ([0-9.]+)", t).group(1))
+    if pval > 0.05 and rp > 0.05: assert "Not distinguishable" in md or "No reliable synthetic twin" in md
+    if pval <= 0.05 and rp <= 0.05: assert "Larger than the donors' own variation" in md.replace("&#x27;", "'") or "No reliable" in md
+    assert n >= 31                                           # at least 30 donors besides Japan
+
+
+def test_donor_weights_sum_to_one(runs):
+    t = plain(runs["default"][1])
+    block = re.search(r"Donor weights \(\d+ of \d+ donors above 0.001\) donor weight (.*?) (?:In-space|Placebo table|Japan's gap)", t)
+    w = [float(x) for x in re.findall(r"[A-Z]{3} ([0-9.]+)", block.group(1))]
+    assert 0.99 <= sum(w) <= 1.001, w
+
+
+def test_a_year_after_the_matrix_stops_in_the_check_cell(runs):
+    assert_stopped_in_check_cell(*runs["after the matrix"], message="parameter end_year=2023")
