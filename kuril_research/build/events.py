@@ -290,7 +290,13 @@ def events_tables(src:RawDir # the raw folder
            "gaps": "Not in either compilation: exact dates of the Krasnoyarsk (1997) and Kawana (1998) meetings, the full list "
                    "of Abe–Putin meetings, the 2019 G20 Osaka meeting, the visa-free and grave-visit programme dates, "
                    "any Putin visit to Japan between 2000 and 2016; no structured leader-visit or event data set exists for "
-                   "the dyad. M005 has no date; many dates are month or year only (see date_precision)."}
+                   "the dyad. M005 has no date; many dates are month or year only (see date_precision). "
+                   "1957–1990: no event between the 1956 Joint Declaration (December 1956) and Gorbachev's visit (April 1991), "
+                   "because no shared event source dates any (militarized disputes of those years are in `mids`, the claim's "
+                   "salience in `icow_claim_years`). Not in the compilations: Russia's August 2014 food embargo (which exempted "
+                   "Japan; no shared source dates it), Russia's \"unfriendly countries\" list (Order 430-r of 2022-03-05, which "
+                   "names Japan; dated only in the sanctions-senders extract, not an event compilation) and Japan's 2023 export "
+                   "bans (the 2022 measures are R036, R039, R040)."}
     t = Table("events", "Japan–Russia dispute and relations events, 1855–2024 (one merged timeline)",
               "The dispute timeline, a second compilation of relations events and the military build-up events merged into "
               "one timeline with one category vocabulary. Duplicates are merged per kuril_research/curated/event_merge.csv "
