@@ -216,6 +216,10 @@ def polls_japan_table(src:RawDir # the raw folder
                                         "relations_not_good; the Cabinet Office's own time-series table (1978–) was not found."})
     return t, _cites(df, JP_POLL_FILE)
 
+def _na(r, c):
+    "A cell of a row tuple, None when empty."
+    return None if pd.isna(getattr(r, c)) else getattr(r, c)
+
 def _split(v):
     return [p.strip() for p in v.split(" / ")] if isinstance(v, str) and " / " in v else [v]
 
@@ -243,11 +247,10 @@ def polls_russia_table(src:RawDir # the raw folder
             try: x = float(v)
             except ValueError: raise DataFormatError(f"{RU_POLL_FILE} line {line} column value_pct: {v!r} — expected a number") from None
             if not 0 <= x <= 100: raise DataFormatError(f"{RU_POLL_FILE} line {line} column value_pct: {v!r} — expected a percentage 0–100")
-            na = lambda c: None if pd.isna(getattr(r, c)) else getattr(r, c)
             rows.append({"pollster": r.pollster, "fieldwork": f, "year": poll_year(f), "residents_only": "residents" in r.pollster,
                          "question_topic": r.question_topic, "answer": a, "value_pct": x,
-                         "sample": na("population_sample_as_stated"), "source_id": page_id(r.source_url),
-                         "notes": _notes(na("comparison_as_stated") and f"comparison: {na('comparison_as_stated')}", na("note"))})
+                         "sample": _na(r, "population_sample_as_stated"), "source_id": page_id(r.source_url),
+                         "notes": _notes(_na(r, "comparison_as_stated") and f"comparison: {_na(r, 'comparison_as_stated')}", _na(r, "note"))})
     out = pd.DataFrame(rows)
     out["year"] = out.year.astype("Int64")
     fields = [
@@ -346,9 +349,7 @@ def seizures_table(src:RawDir # the raw folder
     s = "string"
     df = read_csv(src.path(SEIZURES_FILE), {"period": s, "boats": "integer", "crew": "integer", "measure": s,
                   **dict.fromkeys(_PAGE_COLS, s)}, key=["period"], required=["period", "measure", "source_url"], name=SEIZURES_FILE)
-    kinds = []
-    for line, m in zip(df.attrs["lines"], df.measure):
-        kinds.append("incidents" if "incidents" in m else "cumulative" if "cumulative" in m else "period")
+    kinds = ["incidents" if "incidents" in m else "cumulative" if "cumulative" in m else "period" for m in df.measure]
     span = [_years(p) for p in df.period]
     out = pd.DataFrame({"period": df.period, "start_year": pd.array([a for a, _ in span], dtype="Int64"),
                         "end_year": pd.array([b for _, b in span], dtype="Int64"), "kind": kinds,
