@@ -10,9 +10,9 @@ from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, ROOT, 
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
-    "dispute_timeline": (["-p", "start_year", "1991", "-p", "end_year", "2022", "-y", "categories: [summit_declaration, island_visit, sanctions]"], 2),
+    "dispute_timeline": (["-p", "start_year", "1991", "-p", "end_year", "2022", "-y", "categories: [summit_declaration, island_visit, sanctions]"], 3),
     "relations_index": (["-p", "start_year", "1992", "-p", "end_year", "2020"], 2),
-    "islands_profile": (["-p", "area", "Kunashir"], 4),
+    "islands_profile": (["-p", "area", "Kunashir"], 5),
     "claims_check": (["-p", "document", "news24_putin_abe_2016"], 2),
 }
 
@@ -39,6 +39,12 @@ def changed_geometry(data):
     f = data / "islands_geometry.geojson"
     f.write_text(f.read_text(encoding="utf-8").replace('"Iturup"', '"Urup"', 1), encoding="utf-8")
 
+DEFAULT = {  # runs with the catalogue's defaults (or the long view) whose content the tests below check
+    "relations_index": [],
+    "relations_index_1957": ["-p", "start_year", "1957"],
+}
+DEFAULT_REPORT = {"relations_index_1957": "relations_index"}
+
 BROKEN = {"events table": ("dispute_timeline", broken_events), "islands geometry": ("islands_profile", changed_geometry)}
 
 
@@ -47,13 +53,14 @@ def runs(tmp_path_factory, settings):
     "Every run of this file — good, bad parameters, broken data — four papermill processes at a time."
     d = tmp_path_factory.mktemp("papermill")
     jobs = {f"good {r}": (r, args, None) for r, (args, _) in GOOD.items()} | {f"bad {k}": (r, args, None) for k, (r, args, _) in BAD.items()}
+    jobs |= {f"default {r}": (r, args, None) for r, args in DEFAULT.items()}
     for k, (r, breaks) in BROKEN.items():
         data = d / re.sub(r"\W+", "_", k)
         shutil.copytree(settings.data_dir, data)
         breaks(data)
         jobs[f"broken {k}"] = (r, [], {"KURIL_DATA_DIR": str(data)})
     with ThreadPoolExecutor(4) as ex:
-        futs = {k: ex.submit(papermill, r, d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args, env=env) for k, (r, args, env) in jobs.items()}
+        futs = {k: ex.submit(papermill, DEFAULT_REPORT.get(r, r), d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args, env=env) for k, (r, args, env) in jobs.items()}
         return {k: f.result() for k, f in futs.items()}
 
 
@@ -105,3 +112,59 @@ def test_a_changed_geometry_file_stops_the_report(runs):
     (cell, err), = errors(nb)
     assert err["ename"] == "ValidationError" and "data/islands_geometry.geojson: sha256 differs from datapackage.json" in err["evalue"]
     assert "check_parameters(" in src(cell)
+
+
+def _plain(nb):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
+
+
+def test_relations_index_starts_in_1992_by_default(runs):
+    "Finding 7: the default window starts after the USSR → Russia splice, so no figure crosses it."
+    p, nb = runs["default relations_index"]
+    assert_ran_clean(p, nb, 3)
+    shown = _plain(nb)
+    assert "Summits and declarations recorded, 1992–2024" in shown
+    assert "window crosses the USSR → Russia splice" not in shown
+
+
+def test_relations_index_long_view_marks_the_splice_and_the_uncovered_years(runs):
+    p, nb = runs["default relations_index_1957"]
+    assert_ran_clean(p, nb, 3)
+    shown = _plain(nb)
+    assert "The window crosses the USSR → Russia splice" in shown and "the splice year is marked in every figure" in shown
+    ev = pd.read_csv(ROOT / "data" / "events.csv")
+    years = set(pd.to_datetime(ev.date.dropna()).dt.year)
+    assert not years & set(range(1957, 1991))  # the compilation's gap, which the report must state
+    assert "it dates nothing at all in 1957–1990" in shown
+
+
+def test_relations_index_shows_icews_and_opinion_from_the_tables(runs):
+    "The ICEWS and Cabinet Office numbers of the report equal those computed here from the committed tables."
+    shown = _plain(runs["default relations_index"][1])
+    ic = pd.read_csv(ROOT / "data" / "icews_dyad_years.csv")
+    jr = ic[(ic.source_country == "JPN") & (ic.target_country == "RUS")].set_index("year")
+    coop = jr.verbal_coop + jr.material_coop
+    assert f"{int(coop[2002]):,} → {int(coop[2014]):,} cooperative" in shown
+    op = pd.read_csv(ROOT / "data" / "opinion_japan.csv")
+    last = op[op.measure == "affinity"].dropna(subset=["year"]).sort_values("year").iloc[-1]
+    assert f"Japanese feeling affinity towards Russia, {int(last.year)} {last.value_pct:.1f} %" in shown
+    assert "survey by mail from 2020, not directly comparable" in shown and "method change" in shown
+
+
+def test_islands_profile_shows_fisheries_and_exchanges_with_gaps(runs):
+    shown = _plain(runs["good islands_profile"][1])
+    fa = pd.read_csv(ROOT / "data" / "fisheries_agreements.csv")
+    seasons = ", ".join(str(y) for y in sorted(set(fa[fa.agreement == "four_islands_1998"].season_year)))
+    assert f"Seasons with reported terms, 1998 agreement {seasons}" in shown and "gaps, not zeros" in shown
+    ex = pd.read_csv(ROOT / "data" / "islands_exchanges.csv")
+    fy97 = ex[ex.period.str.startswith("FY1997")].value.astype(int).tolist()
+    assert f"{fy97[0]:,} Japanese / {fy97[1]:,} island residents" in shown
+    for sid in set(fa.source_id) | set(ex.source_id): assert sid in shown, sid
+
+
+def test_dispute_timeline_shows_the_icow_salience(runs):
+    shown = _plain(runs["good dispute_timeline"][1])
+    icow = pd.read_csv(ROOT / "data" / "icow_claim_years.csv")
+    k = icow[icow.claimdy == 82804]
+    assert f"ICOW salience of Japan's post-war claim (claim-dyad 82804) {k.icowsal.min()} of 12" in shown
+    assert "the claim's identity is inferred" in shown

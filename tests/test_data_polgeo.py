@@ -4,12 +4,14 @@ import pytest
 from conftest import kuril
 from kuril_research.build import events as bp
 from kuril_research.build.islands import FORMER_RESIDENTS_FILE
+from kuril_research.build import dispute as bd
 from kuril_research.build.core import build_package, curated_path
 from kuril_research.data import load
 from kuril_research.errors import DataFormatError, RawError, ValidationError
 from kuril_research.validate import frictionless_report
+from kuril_research.build.raw import patched_copy
 
-STEPS = ["compiled", "politics", "geometry"]
+STEPS = ["compiled", "politics", "dispute", "geometry"]
 # Feature counts of the raw GeoJSON extracts, as their PROVENANCE.md lists them.
 FEATURES = {"islands_geometry": 7, "disputed_area_geometry": 1, "land_geometry": 12, "countries_geometry": 2}
 
@@ -97,6 +99,9 @@ def test_categories_in_vocabulary(package, raw_dir):
     mapped = set(zip(cats.compilation.astype(str), cats.source_category))
     for name, (rel, _, _) in bp.COMPILATIONS.items():
         for i, r in enumerate(_rows(raw_dir / rel), 2):
+            if name == "sanctions_senders":  # only Russia's measures against Japan, cited by a page, are events
+                if r["iso3"] != "JPN" or r["basis"] not in bp.SENDER_EVENT_BASES or not r["source_url_or_repo_path"].startswith("http"): continue
+                r = {"category": r["basis"]}
             assert (name, r["category"]) in mapped, f"{rel} line {i}: category {r['category']!r} unmapped"
     groups = {"treaty", "war_occupation", "summit_declaration", "island_visit", "sanctions", "counter_measure", "economic_agreement", "military"}
     assert groups <= set(ev.category.astype(str)), "a report group has no event"
@@ -283,3 +288,61 @@ def test_malformed_compilation_fails_cli(raw_dir, tmp_path):
     assert r.returncode == 2 and not (tmp_path / "data").exists()
     assert r.stderr.strip() == ("kuril: error: polgeo/military_infrastructure/kuril_military_infrastructure_events.csv "
                                 "line 4 column date: '2016-11' is not a day date")
+
+
+# ---- the dispute tables ---------------------------------------------------------------------------------------
+
+def test_dispute_tables_shapes(package):
+    icow = load("icow_claim_years", package)
+    k = icow[icow.claimdy == 82804]
+    assert (k.year.min(), k.year.max(), len(k)) == (1952, 2001, 50) and set(k.icowsal) == {12}
+    assert set(icow[icow.kuril_claim_inferred].claim) == {828}
+    ic = load("icews_dyad_years", package)
+    assert len(ic) == 338 and (ic.year.min(), ic.year.max()) == (2002, 2014)
+    assert len(ic[(ic.source_country == "JPN") & (ic.target_country == "RUS")]) == 13
+    assert len(load("icews_totals", package)) == 52
+    jp = load("opinion_japan", package)
+    assert set(jp[jp.year >= 2020].method) == {"mail"} and set(jp[jp.year < 2020].method) == {"face_to_face"}
+    assert jp.year.isna().sum() == 1   # the aggregator row without a year stays without one
+    ru = load("opinion_russia", package)
+    assert ru.value_pct.between(0, 100).all() and ru.year.min() == 1990
+    fa = load("fisheries_agreements", package)
+    assert sorted(fa[fa.agreement == "four_islands_1998"].season_year.unique()) == [2011, 2012, 2017, 2018, 2021, 2022]
+    ex = load("islands_exchanges", package)
+    assert ex.value_as_given.notna().all() and ex.value.isna().sum() == 2   # the cancellation and the grave-visit scope
+
+
+def test_dispute_rows_resolve_to_sources(package):
+    ids = set(load("sources", package).source_id)
+    for t in ("icow_claim_years", "icews_dyad_years", "icews_totals", "opinion_japan", "opinion_russia",
+              "fisheries_agreements", "fishing_seizures", "islands_exchanges"):
+        assert set(load(t, package).source_id) <= ids, t
+    dp = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    res = {r["name"]: r for r in dp["resources"]}
+    assert "inference" in res["icow_claim_years"]["description"]
+    assert "1957–1990" in res["events"]["coverage"]["gaps"]
+    assert res["opinion_japan"]["coverage"]["method_break"] == 2020
+
+
+def test_malformed_poll_cell_fails_build(raw_dir, tmp_path):
+    src = patched_copy(raw_dir, tmp_path, bd.JP_POLL_FILE, ",affinity_russia,5.0,", ",affinity_russia,5.0.0,")
+    with pytest.raises(DataFormatError, match=r"jp_cabinet_office_diplomacy_survey_russia_reported\.csv line 14 column value_pct: '5\.0\.0'"):
+        build_package(src.root, tmp_path / "data", only=["dispute"])
+
+
+def test_malformed_agreement_cell_fails_cli(raw_dir, tmp_path):
+    src = patched_copy(raw_dir, tmp_path, bd.AGREEMENT_FILES["four_islands_1998"], "2017,2016-10,2180", "2017,2016-10,2l80")
+    r = kuril("data", "build", "--raw", str(src.root), "--data", str(tmp_path / "data"))
+    assert r.returncode == 2 and not (tmp_path / "data").exists()
+    assert r.stderr.strip() == ("kuril: error: polgeo/fisheries_kurils_agreements_pages/agreement_1998_four_islands_waters_terms.csv "
+                                "line 4 column catch_total_t: '2l80' — expected a number (optionally 約…, 億円/万円, a note in brackets)")
+
+
+def test_unfriendly_list_event_from_the_senders_extract(package):
+    "Russia's 2022 listing of Japan comes from the senders extract, dated as its page dates it; no repository-only row becomes an event."
+    ev = load("events", package)
+    s = ev[ev.event_id.str.startswith("S")]
+    assert s.event_id.tolist() == ["S158"]
+    r = s.iloc[0]
+    assert (str(r.date)[:10], r.date_precision, r.category) == ("2022-03-01", "month", "counter_measure")
+    assert r.source_id in set(load("sources", package).source_id)

@@ -16,9 +16,9 @@ from .claims import claims_table, curated_source_ids
 from .islands import former_residents_table, population_table, survivors_table
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'PRECISION_RANK', 'COMPILATIONS', 'RECORD_COLUMNS', 'CATEGORIES', 'TAGS', 'parse_date', 'event_records',
-           'read_category_map', 'map_categories', 'read_event_merge', 'unreviewed_pairs', 'read_descriptions',
-           'merge_events', 'events_tables', 'build_compiled']
+__all__ = ['PRECISIONS', 'PRECISION_RANK', 'COMPILATIONS', 'SENDER_EVENT_BASES', 'RECORD_COLUMNS', 'CATEGORIES', 'TAGS',
+           'parse_date', 'event_records', 'read_category_map', 'map_categories', 'read_event_merge', 'unreviewed_pairs',
+           'read_descriptions', 'merge_events', 'events_tables', 'build_compiled']
 
 # %% ../../nbs/17_build.events.ipynb #32c9b4ae
 PRECISIONS = {"day": r"\d{4}-\d{2}-\d{2}", "range": r"\d{4}-\d{2}-\d{2}/\d{4}-\d{2}-\d{2}", "month": r"\d{4}-\d{2}",
@@ -52,8 +52,12 @@ COMPILATIONS = {  # name: (raw file, source_id of the compilation, how notes nam
     "dispute_timeline": ("polgeo/events_timeline/japan_russia_dispute_timeline.csv", "kuril_dispute_timeline", "dispute timeline"),
     "relations_events": ("polgeo/events_timeline/japan_russia_relations_events_1855_2024.csv", "kuril_relations_events", "relations compilation"),
     "military_events": ("polgeo/military_infrastructure/kuril_military_infrastructure_events.csv", "kuril_military_events", "military compilation"),
+    "sanctions_senders": ("polgeo/sanctions_on_russia_senders/sanctions_on_russia_senders.csv", "sanctions_senders", "senders extract"),
 }
-_ID_PREFIX = {"dispute_timeline": "E", "relations_events": "R", "military_events": "M"}
+_ID_PREFIX = {"dispute_timeline": "E", "relations_events": "R", "military_events": "M", "sanctions_senders": "S"}
+# From the senders extract only Russia's measures against Japan become events (Japan's own measures are in the
+# relations compilation already); rows without a page URL (repository copies) cannot be cited as a page.
+SENDER_EVENT_BASES = ("russia_unfriendly_list",)
 RECORD_COLUMNS = ["record_id", "compilation", "file", "line", "date_as_given", "precision_as_given", "date", "end_date",
                   "date_precision", "text", "source_category", "actors", "location", "source_title", "source_url",
                   "source_type", "notes", "disputed_island"]
@@ -61,7 +65,23 @@ RECORD_COLUMNS = ["record_id", "compilation", "file", "line", "date_as_given", "
 def _read_compilation(src:RawDir, name:str) -> pd.DataFrame:
     rel = COMPILATIONS[name][0]
     base = ["date", "date_precision", "event", "category", "source_title", "source_url"]
-    if name == "relations_events":
+    if name == "sanctions_senders":
+        df = read_csv(src.path(rel), dict.fromkeys(["iso3", "date", "measure", "source_title", "source_url_or_repo_path", "basis", "note"], "string"),
+                      required=["date", "measure", "basis", "source_url_or_repo_path"], name=rel)
+        df.insert(0, "event_id", [f"S{i:03d}" for i in range(1, len(df) + 1)])  # row number in the extract, as R ids are
+        keep = ((df.iso3 == "JPN") & df.basis.isin(SENDER_EVENT_BASES) & df.source_url_or_repo_path.str.match(r"https?://")).fillna(False).to_numpy()
+        lines = [l for l, k in zip(df.attrs["lines"], keep) if k]
+        df = df[keep].reset_index(drop=True)
+        df.attrs["lines"] = lines
+        prec = []
+        for line, d in zip(lines, df.date):
+            p = next((k for k in ("day", "month", "year") if re.fullmatch(PRECISIONS[k], d)), None)
+            if p is None: raise DataFormatError(f"{rel} line {line} column date: {d!r} is not a day, month or year date")
+            prec.append(p)
+        df = df.rename(columns={"measure": "event", "basis": "category", "source_url_or_repo_path": "source_url", "note": "notes"})
+        df["date_precision"], df["actors"] = prec, "RUS;JPN"
+        df.attrs["lines"] = lines
+    elif name == "relations_events":
         df = read_csv(src.path(rel), dict.fromkeys(["date", "precision"] + base[2:], "string"),
                       required=["precision", "event", "category", "source_url"], name=rel)
         df = df.rename(columns={"precision": "date_precision"})
@@ -89,7 +109,7 @@ def _read_compilation(src:RawDir, name:str) -> pd.DataFrame:
 
 def event_records(src:RawDir # the raw folder
                  ) -> pd.DataFrame:
-    "The records of the three event compilations, one row each, with parsed dates and their file and line."
+    "The records of the event compilations (and Russia's measures against Japan in the senders extract), one row each, with parsed dates and their file and line."
     return pd.concat([_read_compilation(src, name) for name in COMPILATIONS], ignore_index=True)
 
 # %% ../../nbs/17_build.events.ipynb #348064ec
@@ -269,7 +289,7 @@ def events_tables(src:RawDir # the raw folder
     desc = read_descriptions(curated_path("event_descriptions.csv"), ids, texts)
     ev = merge_events(rec, merge, desc)
     fields = [
-        fld("event_id", "string", "Stable id: E = dispute timeline id, M = military compilation id (both as given), R = row number in the relations compilation.", required=True, pattern=r"^[EMR]\d{3}$"),
+        fld("event_id", "string", "Stable id: E = dispute timeline id, M = military compilation id (both as given), R = row number in the relations compilation, S = row number in the sanctions-senders extract.", required=True, pattern=r"^[EMRS]\d{3}$"),
         fld("date", "date", "First day of the dated period (empty when the source gives no date)."),
         fld("end_date", "date", "Last day of the dated period: the same day, the end of the month or year, or the end of the range."),
         fld("date_precision", "string", "How precisely the source dates the event.", required=True, enum=list(PRECISIONS)),
@@ -290,9 +310,16 @@ def events_tables(src:RawDir # the raw folder
            "gaps": "Not in either compilation: exact dates of the Krasnoyarsk (1997) and Kawana (1998) meetings, the full list "
                    "of Abe–Putin meetings, the 2019 G20 Osaka meeting, the visa-free and grave-visit programme dates, "
                    "any Putin visit to Japan between 2000 and 2016; no structured leader-visit or event data set exists for "
-                   "the dyad. M005 has no date; many dates are month or year only (see date_precision)."}
+                   "the dyad. M005 has no date; many dates are month or year only (see date_precision). "
+                   "1957–1990: no event between the 1956 Joint Declaration (December 1956) and Gorbachev's visit (April 1991), "
+                   "because no shared event source dates any (militarized disputes of those years are in `mids`, the claim's "
+                   "salience in `icow_claim_years`). Not in the compilations: Russia's August 2014 food embargo (which exempted "
+                   "Japan; no shared source dates it), and Japan's 2023 export bans (the 2022 measures are R036, R039, R040). Russia's \"unfriendly countries\" list "
+                   "comes from the sanctions-senders extract, dated to the month by the page it cites (the order itself, 430-r, "
+                   "is dated 2022-03-05 only in a repository copy without a page)."}
     t = Table("events", "Japan–Russia dispute and relations events, 1855–2024 (one merged timeline)",
-              "The dispute timeline, a second compilation of relations events and the military build-up events merged into "
+              "The dispute timeline, a second compilation of relations events, the military build-up events and Russia's "
+              "listing of Japan as an unfriendly state (from the sanctions-senders extract) merged into "
               "one timeline with one category vocabulary. Duplicates are merged per kuril_research/curated/event_merge.csv "
               "(the more precise date is kept when its page states it; the other date stays in the notes). Every event "
               "names the page that states it.", fields, ev, ["event_id"], cov)

@@ -215,7 +215,7 @@ def build_gsdb_cases(src:RawDir # the raw folder
     df = read_raw(src, GSDB_FULL, {"case_id": "integer", "sanctioned_state": s, "sanctioning_state": s, "begin": "year", "end": "year",
                   "trade": "boolean", "descr_trade": s, **dict.fromkeys(_GSDB_DUMMIES[1:], "boolean"), "objective": s, "success": s},
                   key=["case_id"], required=["case_id", "sanctioned_state", "sanctioning_state", "begin", *_GSDB_DUMMIES])
-    df = df.drop(columns="_line").assign(source_id="gsdb_v3")
+    df = df.drop(columns="_line").assign(source_id="gsdb_v3_full")
     b = lambda n, d: fld(n, "boolean", d, required=True)
     fields = [
         fld("case_id", "integer", "GSDB case id.", required=True),
