@@ -95,7 +95,7 @@ ICEWS_TOTALS_FILE = "polgeo/icews_dyadyear_netify/icews_totals_jpn_rus_all_partn
 QUADS = {"verbCoop": "verbal_coop", "matlCoop": "material_coop", "verbConf": "verbal_conflict", "matlConf": "material_conflict"}
 ICEWS_SOURCE = {"source_id": "icews_netify", "publisher": "ICEWS (Boschee et al. 2015, Harvard Dataverse doi:10.7910/DVN/28075); dyad-year aggregation by the netify R package (Dorff, Minhas et al.)",
                 "title": "ICEWS coded event data, quad-class counts by directed dyad-year 2002–2014 (netify example data `icews`)",
-                "location": "netify-dev/netify: data/icews.rda@594f6dfdb0cc6060ad3399038e2112d3e73c2eb3",
+                "location": "netify-dev/netify: data/icews.rda, last changed at 594f6dfdb0cc6060ad3399038e2112d3e73c2eb3, copied at netify-dev/netify@d0dceb6a666e013651d017c5f6a55a51fee7bff2",
                 "access_date": "2026-12-03", "licence": "GPL-3 (the netify package)", "raw_folder": "polgeo/icews_dyadyear_netify",
                 "notes": "Which CAMEO codes make each quad class is not documented in the package; media-volume drift over time: normalise by the totals."}
 
