@@ -161,20 +161,20 @@ def nearest(rows:pd.DataFrame, # rows with `year`
 def at_year(rows:pd.DataFrame, # one district's rows, with `year` and `population`
             year:int, # the target year
            ) -> tuple:
-    "(value at `year`, basis text, (low, high) of the two figures nearest the year): exact, interpolated between bracketing years, or nearest."
+    "(value at `year`, basis text, (low, high) of the two figures nearest the year, source ids used): exact, interpolated between bracketing years, or nearest."
     r = rows.assign(year=rows["year"].astype(int), population=rows["population"].astype(float)).sort_values("year")
     two = r.iloc[(r.year - year).abs().argsort(kind="stable")[:2]]
     rng = (float(two.population.min()), float(two.population.max()))
     if (r.year == year).any():
         v = r[r.year == year].iloc[0]
-        return float(v.population), f"{year} {v.measure} {int(v.population):,}", rng
+        return float(v.population), f"{year} {v.measure} {int(v.population):,}", rng, [str(v.source_id)]
     lo, hi = r[r.year < year], r[r.year > year]
     if len(lo) and len(hi):
         a, b = lo.iloc[-1], hi.iloc[0]
         v = a.population + (b.population - a.population) * (year - a.year) / (b.year - a.year)
-        return float(v), f"{v:,.0f} interpolated between {a.year} {a.measure} {int(a.population):,} and {b.year} {b.measure} {int(b.population):,}", rng
+        return float(v), f"{v:,.0f} interpolated between {a.year} {a.measure} {int(a.population):,} and {b.year} {b.measure} {int(b.population):,}", rng, [str(a.source_id), str(b.source_id)]
     n = nearest(r, year)
-    return float(n.population), f"{int(n.population):,} from {n.year} {n.measure}, the nearest year (no figure on the other side of {year})", rng
+    return float(n.population), f"{int(n.population):,} from {n.year} {n.measure}, the nearest year (no figure on the other side of {year})", rng, [str(n.source_id)]
 
 def check_island_population(claim, get) -> Check:
     "The population of the two districts that administer the disputed islands, near the claim's year."
@@ -191,12 +191,12 @@ def check_island_population(claim, get) -> Check:
         rows.append({"comparison": label, "computed": total, "unit": "persons", "difference": d, "within_tolerance": ok,
                      "table": "population", "source_id": "; ".join(str(r.source_id) for r in parts), "basis": basis})
     at = {k: at_year(r, y) for k, (_, r) in picks.items()}
-    total = sum(v for v, _, _ in at.values())
+    total = round(sum(a[0] for a in at.values()))
     d, ok = compare(claim.stated_value, total, claim.tolerance)
     rows.append({"comparison": f"districts at {y}", "computed": round(total), "unit": "persons", "difference": d, "within_tolerance": ok,
-                 "table": "population", "source_id": "; ".join(str(s) for _, r in picks.values() for s in r.source_id),
-                 "basis": "; ".join(f"{k} {b}" for k, (_, b, _) in at.items())})
-    lo_t, hi_t = sum(g[0] for _, _, g in at.values()), sum(g[1] for _, _, g in at.values())
+                 "table": "population", "source_id": "; ".join(dict.fromkeys(s for *_, ids in at.values() for s in ids)),
+                 "basis": "; ".join(f"{k} {a[1]}" for k, a in at.items())})
+    lo_t, hi_t = sum(a[2][0] for a in at.values()), sum(a[2][1] for a in at.values())
     add("districts, latest figures", [r.iloc[-1] for _, r in picks.values()])
     try:
         area = get("disputed_area_geometry")

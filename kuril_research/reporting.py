@@ -31,15 +31,12 @@ def fmt(x, # a number (or None/NaN for missing)
 
 def num(x, # a number in a table cell
        ) -> str:
-    "A table number with sensible precision: three significant decimals at most, no exponent, thousands separators."
+    "A table number without exponent: whole numbers as such, others to three decimals at most (trailing zeros dropped), tiny ones as '< 0.001'."
     if x is None or pd.isna(x): return "—"
     x = float(x)
-    if x == 0: return "0"
-    if x.is_integer() and abs(x) < 1e15: return f"{x:.0f}" if abs(x) < 10000 else f"{x:,.0f}"
-    a = abs(x)
-    if a < 0.001: return "< 0.001" if x > 0 else "> −0.001"
-    d = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 10 else 3
-    return f"{x:,.{d}f}".replace("-", "−")
+    if x.is_integer() and abs(x) < 1e15: return f"{x:.0f}"
+    if abs(x) < 0.0005: return "< 0.001" if x > 0 else "> -0.001"
+    return f"{x:.3f}".rstrip("0").rstrip(".")
 
 # %% ../nbs/22_reporting.ipynb #6a12a587
 def table_html(df:pd.DataFrame, # the table to show
