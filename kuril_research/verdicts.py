@@ -90,7 +90,7 @@ def verdict(r:ResultSet, # the tests of one result
     rank = f" (rank {r.rank[0]} of {r.rank[1]})" if r.rank else ""
     if _isnum(r.p_design):
         s.append(f"{r.design.capitalize()} {peq(r.p_design)}{rank}: " + ("few assignments of the treatment to other units or dates give an estimate this large."
-                 if r.p_design < a else "the estimate is within the range the controls show without any treatment."))
+                 if r.p_design < a else "assignments of the treatment to other units or dates give estimates this large as often as that."))
     if _isnum(r.p_conventional):
         s.append(f"Conventional ({r.conventional}) {peq(r.p_conventional)}" +
                  (f", but it assumes independent errors; the design-valid {r.design} p above is the one the verdict uses." if _isnum(r.p_design) and (r.p_conventional < a) != (r.p_design < a) else "."))

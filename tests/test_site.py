@@ -174,6 +174,10 @@ def test_report_page_shows_its_figures(site, browser_page):
     page.screenshot(path=str(ARTIFACTS / f"site-report-{report}.png"))
 
 
+def _plain(s:str) -> str:
+    "Text as compared: whitespace collapsed, Sphinx's typographic quotes made plain."
+    return " ".join(s.translate(str.maketrans("‘’“”", "''\"\"")).split())
+
 def test_every_finding_links_to_its_report_with_the_same_numbers(site, browser_page, settings):
     "The Findings page: each finding links to an existing report page that shows the same answer, number and interval."
     from kuril_research.site.pages import report_finding
@@ -196,11 +200,11 @@ def test_every_finding_links_to_its_report_with_the_same_numbers(site, browser_p
         rp = page.context.new_page()
         try:
             rp.goto(base + f"reports/{n}.html", wait_until="load")
-            shown = " ".join(rp.locator("article").inner_text().split())
+            shown = _plain(rp.locator("article").inner_text())
         finally:
             rp.close()
         for x in (number, answer, interval):
-            if x: assert " ".join(x.split()) in shown, (n, x)
+            if x: assert _plain(x) in shown, (n, x)
         if n in recorded:  # and the same as the executed report records
             f = report_finding(settings.reports_dir / f"{n}.ipynb")[0]
             assert (number, interval) == (f["number"], f["interval"]), n
