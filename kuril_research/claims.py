@@ -18,12 +18,12 @@ from .islands import residents_1945, rows_1945
 # %% auto #0
 __all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUNTRY', 'EVENT_CLAIMS', 'CHECKERS', 'CAUSAL',
            'Check', 'compare', 'package_get', 'dots_turnover', 'check_trade_total_change', 'check_trade_total_value',
-           'reported_turnover', 'district_rows', 'nearest', 'check_island_population', 'check_japanese_residents_1945',
-           'check_survivors_share_of_1945', 'place_country', 'find_events', 'EventClaim', 'check_event_claim',
-           'check_japan_sanctions', 'check_claim', 'check_claims']
+           'reported_turnover', 'district_rows', 'nearest', 'at_year', 'check_island_population',
+           'check_japanese_residents_1945', 'check_survivors_share_of_1945', 'place_country', 'find_events',
+           'EventClaim', 'check_event_claim', 'check_japan_sanctions', 'check_claim', 'check_claims']
 
 # %% ../nbs/31_claims.ipynb #af96d2a8
-VERDICTS = ("consistent", "inconsistent", "not checkable")
+VERDICTS = ("consistent", "within range", "inconsistent", "not checkable") # within range: the stated value lies between the figures that bracket the claim's year, but not near the interpolated one
 
 @dataclass
 class Check:
@@ -158,6 +158,24 @@ def nearest(rows:pd.DataFrame, # rows with `year`
     dist = (rows["year"].astype(int) - year).abs()
     return rows.loc[dist[dist == dist.min()].index].sort_values("year").iloc[0]
 
+def at_year(rows:pd.DataFrame, # one district's rows, with `year` and `population`
+            year:int, # the target year
+           ) -> tuple:
+    "(value at `year`, basis text, (low, high) of the two figures nearest the year, source ids used): exact, interpolated between bracketing years, or nearest."
+    r = rows.assign(year=rows["year"].astype(int), population=rows["population"].astype(float)).sort_values("year")
+    two = r.iloc[(r.year - year).abs().argsort(kind="stable")[:2]]
+    rng = (float(two.population.min()), float(two.population.max()))
+    if (r.year == year).any():
+        v = r[r.year == year].iloc[0]
+        return float(v.population), f"{year} {v.measure} {int(v.population):,}", rng, [str(v.source_id)]
+    lo, hi = r[r.year < year], r[r.year > year]
+    if len(lo) and len(hi):
+        a, b = lo.iloc[-1], hi.iloc[0]
+        v = a.population + (b.population - a.population) * (year - a.year) / (b.year - a.year)
+        return float(v), f"{v:,.0f} interpolated between {a.year} {a.measure} {int(a.population):,} and {b.year} {b.measure} {int(b.population):,}", rng, [str(a.source_id), str(b.source_id)]
+    n = nearest(r, year)
+    return float(n.population), f"{int(n.population):,} from {n.year} {n.measure}, the nearest year (no figure on the other side of {year})", rng, [str(n.source_id)]
+
 def check_island_population(claim, get) -> Check:
     "The population of the two districts that administer the disputed islands, near the claim's year."
     y = _years(claim.period)[0]
@@ -172,7 +190,13 @@ def check_island_population(claim, get) -> Check:
         basis = " + ".join(f"{k} {int(r.year)} {r.measure} {int(r.population):,}" for k, r in zip(DISTRICTS, parts))
         rows.append({"comparison": label, "computed": total, "unit": "persons", "difference": d, "within_tolerance": ok,
                      "table": "population", "source_id": "; ".join(str(r.source_id) for r in parts), "basis": basis})
-    add(f"districts, figures nearest {y}", [n for n, _ in picks.values()])
+    at = {k: at_year(r, y) for k, (_, r) in picks.items()}
+    total = round(sum(a[0] for a in at.values()))
+    d, ok = compare(claim.stated_value, total, claim.tolerance)
+    rows.append({"comparison": f"districts at {y}", "computed": round(total), "unit": "persons", "difference": d, "within_tolerance": ok,
+                 "table": "population", "source_id": "; ".join(dict.fromkeys(s for *_, ids in at.values() for s in ids)),
+                 "basis": "; ".join(f"{k} {a[1]}" for k, a in at.items())})
+    lo_t, hi_t = sum(a[2][0] for a in at.values()), sum(a[2][1] for a in at.values())
     add("districts, latest figures", [r.iloc[-1] for _, r in picks.values()])
     try:
         area = get("disputed_area_geometry")
@@ -184,9 +208,13 @@ def check_island_population(claim, get) -> Check:
     except (KeyError, IndexError, TypeError, UnknownNameError):
         pass
     head = rows[0]
-    verdict = "consistent" if head["within_tolerance"] else "inconsistent"
-    why = (f"No figure for {y}: the district figures nearest {y} ({head['basis']}) add up to {head['computed']:,.0f}, "
-           f"{head['difference']:+,.0f} against the stated {claim.stated_value:,.0f} (tolerance ±{claim.tolerance:,.0f}). "
+    tol = float(claim.tolerance) if not pd.isna(claim.tolerance) else 0.0
+    in_range = lo_t - tol <= float(claim.stated_value) <= hi_t + tol
+    verdict = "consistent" if head["within_tolerance"] else "within range" if in_range else "inconsistent"
+    why = (f"The districts at {y} ({head['basis']}) add up to {head['computed']:,.0f}, "
+           f"{head['difference']:+,.0f} against the stated {claim.stated_value:,.0f} (tolerance ±{tol:,.0f}); "
+           f"the two figures nearest {y} of each district give totals from {lo_t:,.0f} to {hi_t:,.0f}, "
+           f"{'a range the stated value falls in' if in_range else 'a range the stated value is outside'}. "
            f"The latest figures ({rows[1]['basis']}) add up to {rows[1]['computed']:,.0f} ({rows[1]['difference']:+,.0f}).")
     if len(rows) > 2: why += f" Natural Earth's estimate for the area, year not stated, is {rows[2]['computed']:,.0f}."
     why += " The Kurilsky district also covers non-disputed islands (essentially uninhabited)."

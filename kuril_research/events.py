@@ -15,7 +15,7 @@ from .plots import COLORS, figure, year_fraction
 # %% auto #0
 __all__ = ['GROUPS', 'OTHER', 'EVENT_COLUMNS', 'MARKERS', 'LANE_COLORS', 'group_of', 'select_events', 'check_selection',
            'date_text', 'year_span', 'short_label', 'event_markers', 'events_table', 'events_per_year', 'clusters',
-           'timeline_figure', 'undated', 'yearly_markers']
+           'timeline_figure', 'undated', 'yearly_markers', 'window_placebos']
 
 # %% ../nbs/27_events.ipynb #8662c3a3
 GROUPS = {
@@ -233,3 +233,28 @@ def yearly_markers(markers:pd.DataFrame, # `date` and `label` (from `events.even
     g = m.groupby(m["date"].dt.year, sort=True)
     lab = g["label"].first().str.slice(0, width) + g["label"].size().map(lambda n: f" (+{n - 1} more)" if n > 1 else "")
     return pd.DataFrame({"date": g["date"].first().to_numpy(), "label": lab.to_numpy()})
+
+# %% ../nbs/27_events.ipynb #d6b8cbfe
+def window_placebos(panel:pd.DataFrame, # partner, year, value (the treated partner and its controls)
+                    treated:str, # the treated partner
+                    first_post:int, # the event's first year after
+                    window:int, # years before and after
+                    last_year:int|None=None, # placebo windows end by this year (default: the panel's last year)
+                   ) -> pd.DataFrame:
+    "The window DiD at the event and at every non-overlapping year with a full window; attrs: rank of the event, n, p."
+    from kuril_research.models import did
+    yrs = panel.dropna(subset=["value"]).groupby("year").partner.nunique()
+    yrs = yrs[yrs == panel.partner.nunique()].index
+    lo, hi = int(yrs.min()), min(int(yrs.max()), last_year if last_year is not None else 10**6)
+    cand = [y for y in range(lo + window, hi - window + 2) if abs(y - first_post) >= window]
+    rows = []
+    for y in [first_post, *cand]:
+        if y == first_post or (y - window >= lo and y + window - 1 <= hi):
+            r = did(panel, treated, y, window=window, end_year=y + window - 1)
+            rows.append({"year": y, "event": y == first_post, "coef": r.coef, "lo": r.lo, "hi": r.hi, "p": r.p, "pct": r.pct,
+                         "first_year": r.first_year, "last_year": r.last_year})
+    out = pd.DataFrame(rows)
+    b = out.loc[out.event, "coef"].item()
+    rank = int((out.coef.abs() >= abs(b) - 1e-12).sum())
+    out.attrs.update(rank=rank, n=len(out), p=rank / len(out), placebo_years=f"{min(cand, default=lo)}–{max(cand, default=hi)}" if cand else "none")
+    return out

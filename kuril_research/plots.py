@@ -98,21 +98,30 @@ def year_fraction(d:pd.Series # dates
     start = pd.to_datetime(d.dt.year.astype(str) + "-01-01")
     return d.dt.year + (d - start).dt.days / (365 + d.dt.is_leap_year.astype(int))
 
-def mark_events(ax, # the axes
+def mark_events(ax, # the axes, with its data already drawn (call it last: it raises the top of the y axis)
                 events:pd.DataFrame, # columns `date` and `label`
                 years:bool=True, # x axis in years (True) or dates
                 color:str=GREY,
                ):
-    "Mark events as thin labelled vertical lines."
+    "Mark events as thin labelled vertical lines; the labels sit in a band above the data, never over a data line."
     if events.empty: return
     xs = year_fraction(events["date"]) if years else pd.to_datetime(events["date"])
     lo, hi = ax.get_xlim()
+    texts = []
     for x, lab in zip(xs, events["label"]):
         xv = float(x) if years else matplotlib.dates.date2num(x)
         if not lo <= xv <= hi: continue
         ax.axvline(xv, color=color, lw=0.7, ls=":", zorder=0)
-        ax.text(xv, 1.0, f" {lab}", transform=ax.get_xaxis_transform(), rotation=90, va="top", ha="right",
-                fontsize=7, color=color)
+        texts.append(ax.text(xv, 1.0, f" {lab}", transform=ax.get_xaxis_transform(), rotation=90, va="top", ha="right",
+                             fontsize=7, color=color))
+    if not texts: return
+    r = ax.figure.canvas.get_renderer()
+    band = min(0.6, max(t.get_window_extent(r).height for t in texts) / max(ax.get_window_extent(r).height, 1) + 0.03)
+    y0, y1 = ax.get_ylim()
+    if ax.get_yscale() == "log":
+        l0, l1 = np.log10(y0), np.log10(y1)
+        ax.set_ylim(y0, 10 ** (l0 + (l1 - l0) / (1 - band)))
+    else: ax.set_ylim(y0, y0 + (y1 - y0) / (1 - band))
 
 # %% ../nbs/21_plots.ipynb #1ef99c42
 def png_bytes(fig) -> bytes:

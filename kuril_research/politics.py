@@ -12,8 +12,8 @@ from scipy import stats
 from .errors import UnknownNameError, choices
 
 # %% auto #0
-__all__ = ['UNGA_PARTNERS', 'distances_wide', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag', 'trend_r',
-           'lead_lag_caveats']
+__all__ = ['UNGA_PARTNERS', 'distances_wide', 'pair_distances', 'distance_did', 'mids_per_year', 'sanctions_in_force',
+           'pair_turnover', 'lead_lag', 'trend_r', 'lead_lag_caveats']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -28,6 +28,45 @@ def distances_wide(distances:pd.DataFrame, # the `unga_distances` table
     w = d.pivot(index="year", columns="country2", values="distance")
     w.index = w.index.astype(int); w.columns = [str(c) for c in w.columns]
     return w.reindex(columns=[c for c in UNGA_PARTNERS if c in w.columns]).sort_index()
+
+# %% ../nbs/30_politics.ipynb #8e5e7cca
+def pair_distances(ideal_points:pd.DataFrame, # the `unga_ideal_points` table
+                   estimate:str="final_passage", # final_passage, all_votes or legacy
+                  ) -> pd.DataFrame:
+    "Every pair's ideal-point distance per year with a conservative band from the 5 % and 95 % quantiles: pair, year, distance, lo, hi."
+    known = list(pd.unique(ideal_points["estimate"].astype("string")))
+    if estimate not in known: raise UnknownNameError(f"unknown UNGA estimate {estimate!r}; estimates: {choices(known)}")
+    d = ideal_points[ideal_points["estimate"].astype("string") == estimate].assign(country=lambda x: x.country.astype(str), year=lambda x: x.year.astype(int))
+    cs = sorted(d.country.unique(), key=lambda c: (c != "JPN", c != "RUS", c))
+    rows = []
+    for i, a in enumerate(cs):
+        for b in cs[i + 1:]:
+            m = d[d.country == a].merge(d[d.country == b], on="year", suffixes=("_a", "_b"))
+            gap = np.maximum(m.q05_a - m.q95_b, m.q05_b - m.q95_a).clip(lower=0)
+            spread = np.maximum(m.q95_a - m.q05_b, m.q95_b - m.q05_a)
+            rows.append(pd.DataFrame({"pair": f"{a}–{b}", "year": m.year, "distance": (m.ideal_point_a - m.ideal_point_b).abs(),
+                                      "lo": gap, "hi": spread}))
+    return pd.concat(rows, ignore_index=True).sort_values(["pair", "year"]).reset_index(drop=True)
+
+def distance_did(pairs:pd.DataFrame, # from `pair_distances`
+                 pair:str, # the pair of interest, e.g. "JPN–RUS"
+                 first_post:int, # the first year after
+                 window:int, # years before and after
+                ) -> pd.DataFrame:
+    "Per pair: mean distance before and after (levels, with the mean band), the change, and the change minus this pair's."
+    w = pairs[(pairs.year >= first_post - window) & (pairs.year < first_post + window)].assign(post=lambda x: x.year >= first_post)
+    g = w.groupby(["pair", "post"])[["distance", "lo", "hi"]].mean().unstack("post")
+    if pair not in g.index: raise UnknownNameError(f"unknown pair {pair!r}; pairs: {choices(list(g.index))}")
+    out = pd.DataFrame({"before": g[("distance", False)], "before_lo": g[("lo", False)], "before_hi": g[("hi", False)],
+                        "after": g[("distance", True)], "after_lo": g[("lo", True)], "after_hi": g[("hi", True)]})
+    out["change"] = out.after - out.before
+    out["did"] = out.loc[pair, "change"] - out.change # the pair's change minus each other pair's
+    out.loc[pair, "did"] = np.nan
+    out = out.reset_index()
+    out = pd.concat([out[out.pair == pair], out[out.pair != pair]], ignore_index=True)
+    out.attrs.update(pair=pair, did_mean=float(out.did.mean()), did_min=float(out.did.min()), did_max=float(out.did.max()),
+                     years=f"{first_post - window}–{first_post - 1} vs {first_post}–{first_post + window - 1}")
+    return out
 
 # %% ../nbs/30_politics.ipynb #6800b0c2
 def mids_per_year(mid_years:pd.DataFrame, # the `mid_years` table

@@ -12,7 +12,8 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 # %% auto #0
-__all__ = ['esc', 'fmt', 'table_html', 'key_numbers', 'show_parameters', 'sources_table', 'version_stamp']
+__all__ = ['FINDING', 'esc', 'fmt', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters', 'sources_table',
+           'version_stamp']
 
 # %% ../nbs/22_reporting.ipynb #4d655747
 def esc(x) -> str:
@@ -28,6 +29,15 @@ def fmt(x, # a number (or None/NaN for missing)
     s = f"{x:,.{digits}f}"
     return f"{s} {unit}".strip()
 
+def num(x, # a number in a table cell
+       ) -> str:
+    "A table number without exponent: whole numbers as such, others to three decimals at most (trailing zeros dropped), tiny ones as '< 0.001'."
+    if x is None or pd.isna(x): return "—"
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15: return f"{x:.0f}"
+    if abs(x) < 0.0005: return "< 0.001" if x > 0 else "> -0.001"
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
 # %% ../nbs/22_reporting.ipynb #6a12a587
 def table_html(df:pd.DataFrame, # the table to show
                caption:str|None=None, # shown above the table
@@ -38,19 +48,37 @@ def table_html(df:pd.DataFrame, # the table to show
     # object columns None
     df = df.copy()
     for i, t in enumerate(df.dtypes):
-        if pd.api.types.is_float_dtype(t) or pd.api.types.is_datetime64_any_dtype(t): continue
+        if pd.api.types.is_float_dtype(t):
+            df.isetitem(i, df.iloc[:, i].map(num)); continue
+        if pd.api.types.is_datetime64_any_dtype(t): continue
         col = df.iloc[:, i]
         if col.isna().any(): df.isetitem(i, col.astype(object).where(col.notna(), "—"))
     return HTML(cap + df.to_html(index=False, escape=True, na_rep="—", border=0, classes="kuril-table"))
 
 # %% ../nbs/22_reporting.ipynb #d241ab38
+FINDING = "kuril_finding" # the output metadata key the Findings page reads
+
 def key_numbers(rows:list, # (label, value, note) tuples; value already formatted
                 title:str="Key numbers", # heading above the table
+                finding:dict|None=None, # from `finding`: recorded with the table for the Findings page
                ):
-    "Display the summary table at the top of a report."
+    "Display the summary table at the top of a report; with `finding`, record it in the output's metadata."
     df = pd.DataFrame(rows, columns=["", "value", "note"])
-    display(table_html(df, title))
+    display(table_html(df, title), metadata={FINDING: finding} if finding else None)
     return df
+
+def finding(question:str, # the report's question, one sentence
+            answer:str, # the verdict line (e.g. `verdicts.Verdict.line`)
+            number:str, # the key number, formatted as the report shows it
+            interval:str|None=None, # its interval, formatted, or None
+            label:str="", # what the number is
+           ) -> dict:
+    "The report's finding: question, answer, key number and interval, displayed as the report's first lines."
+    f = {"question": question, "answer": answer, "label": label, "number": number, "interval": interval}
+    display(Markdown(f"**Question:** {esc(question)}\n\n**Answer:** {esc(answer)}\n\n"
+                     f"**{esc(label or 'Key number')}:** {esc(number)}" + (f" ({esc(interval)})" if interval else "")),
+            metadata={FINDING: f})
+    return f
 
 def show_parameters(params:dict # the checked parameters
                    ):

@@ -154,10 +154,21 @@ def test_the_partner_reported_panel_is_one_source_without_a_join():
     assert p[p.partner == "JPN"].set_index("year").value.to_dict() == jp.set_index(jp.year.astype(int)).value.to_dict()
 
 
-def test_event_window_fits_the_trend_on_the_years_before(runs):
-    shown = text(runs["good window around the December 2016 summit"][1])
-    assert "First year counted as after the event" in shown and "2017" in shown  # a December event counts from the next year
-    assert "linear trend in logs fitted on 4 years 2013–2016" in shown
+def test_event_window_compares_with_untreated_partners_and_ranks_the_event(runs):
+    nb = runs["good window around the December 2016 summit"][1]
+    shown = text(nb)
+    assert "2013–2016 before, 2017–2020 after" in shown  # a December event counts from the next year
+    assert "above the linear trend" not in shown and "pre-event trend" not in shown  # no own-trend extrapolation
+    assert "CHN, KOR, IND, TUR" in shown  # the suite's controls without the 2014 senders (USA, Germany)
+    rank, n = map(int, re.search(r"Rank among the same window at other years</td>\s*<td>(\d+) of (\d+)<", shown).groups())
+    assert 1 <= rank <= n and n >= 5
+    # the verdict line is computed from the rank, and says what the rank says
+    (f,) = [o["metadata"]["kuril_finding"] for _, o in outputs(nb) if "kuril_finding" in o.get("metadata", {}) and "text/markdown" in o.get("data", {})]
+    assert f"rank {rank} of {n}" in f["answer"]
+    assert ("Not distinguishable" in f["answer"]) == (rank / n >= 0.05)
+    # UNGA distances in levels, against other pairs
+    assert "JPN–RUS change minus this pair&#x27;s" in shown or "JPN–RUS change minus this pair's" in shown
+    assert not re.search(r"UNGA[^<]*%", shown)
 
 
 def test_energy_shows_the_customs_lng_share_computed_from_the_rows(runs):

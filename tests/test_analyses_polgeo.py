@@ -89,6 +89,23 @@ def test_claims_check_names_the_reporter_the_news_figures_match(runs):
     assert "the figures fit the Russia-reported statistics" in shown
 
 
+def test_claims_check_grades_the_islands_population_on_interpolated_figures(runs):
+    "C004 (19,000 Russians, 2016): each district's figure at 2016 is interpolated between the years that bracket it, computed here from the committed table."
+    pop = pd.read_csv(ROOT / "data" / "population.csv")
+    yk = pop[pop.area.str.startswith("Yuzhno-Kurilsky District")].sort_values("year")
+    before, after = yk[yk.year < 2016].iloc[-1], yk[yk.year > 2016].iloc[0]
+    at2016 = before.population + (after.population - before.population) * (2016 - before.year) / (after.year - before.year)
+    shown = re.sub(r"\s+", " ", text(runs["good claims_check"][1]))
+    assert f"Yuzhno-Kurilsky {at2016:,.0f} interpolated between {before.year} {before.measure} {before.population:,} and {after.year}" in shown
+    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", shown) if "<td>C004</td>" in r and "About 19" in r]
+    assert "<td>within range</td> <td>16,834 persons — population:" in row
+    # every claim's verdict stands beside the figure it was checked against and that figure's source
+    checked = re.findall(r"<td>(within range|consistent|inconsistent|not checkable)</td> <td>([^<]*)</td>", shown)
+    assert len(checked) >= 5
+    for verdict, against in checked:
+        assert against == "nothing in the bundled data" if verdict == "not checkable" else " — " in against and ":" in against, (verdict, against)
+
+
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_parameter_stops_in_the_check_cell(runs, case):
     report, _, message = BAD[case]

@@ -152,7 +152,7 @@ def test_home_page_screenshot(site, browser_page):
     page = browser_page
     page.goto(base + "index.html", wait_until="load")
     assert page.locator("h1").first.inner_text().startswith("kuril-research")
-    for nav in ("Guides", "API", "Data reference", "Reports"): assert page.get_by_role("link", name=nav).first.is_visible()
+    for nav in ("Findings", "Guides", "API", "Data reference", "Reports"): assert page.get_by_role("link", name=nav).first.is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "site-home.png"))
 
@@ -172,3 +172,39 @@ def test_report_page_shows_its_figures(site, browser_page):
     ARTIFACTS.mkdir(exist_ok=True)
     for old in ARTIFACTS.glob("site-report-*.png"): old.unlink()
     page.screenshot(path=str(ARTIFACTS / f"site-report-{report}.png"))
+
+
+def _plain(s:str) -> str:
+    "Text as compared: whitespace collapsed, Sphinx's typographic quotes made plain."
+    return " ".join(s.translate(str.maketrans("‘’“”", "''\"\"")).split())
+
+def test_every_finding_links_to_its_report_with_the_same_numbers(site, browser_page, settings):
+    "The Findings page: each finding links to an existing report page that shows the same answer, number and interval."
+    from kuril_research.site.pages import report_finding
+    base, out, report, why = site
+    page = browser_page
+    page.goto(base + "findings.html", wait_until="load")
+    assert page.locator("h1").first.inner_text().startswith("Findings")
+    blocks = page.locator("div.kuril-finding")
+    names = [blocks.nth(i).get_attribute("data-report") for i in range(blocks.count())]
+    recorded = [n for n in settings.reports if (settings.reports_dir / f"{n}.ipynb").is_file() and report_finding(settings.reports_dir / f"{n}.ipynb")[0]]
+    if report is not None and not recorded and not names: pytest.skip("no rendered report records a finding yet (run `kuril run event_window`)")
+    assert set(recorded) <= set(names), (recorded, names)
+    for i, n in enumerate(names):
+        b = blocks.nth(i)
+        number, answer = b.locator(".kuril-number").inner_text(), b.locator(".kuril-answer").inner_text()
+        interval = b.locator(".kuril-interval").inner_text() if b.locator(".kuril-interval").count() else None
+        link = page.locator(f'a[href="reports/{n}.html"]')
+        assert link.count() >= 1, f"no link to reports/{n}.html"
+        assert (out / "reports" / f"{n}.html").is_file()
+        rp = page.context.new_page()
+        try:
+            rp.goto(base + f"reports/{n}.html", wait_until="load")
+            shown = _plain(rp.locator("article").inner_text())
+        finally:
+            rp.close()
+        for x in (number, answer, interval):
+            if x: assert _plain(x) in shown, (n, x)
+        if n in recorded:  # and the same as the executed report records
+            f = report_finding(settings.reports_dir / f"{n}.ipynb")[0]
+            assert (number, interval) == (f["number"], f["interval"]), n

@@ -1,4 +1,4 @@
-"""The pages `kuril docs` writes: the data reference and the reports
+"""The pages `kuril docs` writes: the findings, the data reference and the reports
 
 Docs: https://kuril-research.github.io/kuril-research/site.pages.html.md"""
 
@@ -6,13 +6,13 @@ Docs: https://kuril-research.github.io/kuril-research/site.pages.html.md"""
 
 # %% ../../nbs/52_site.pages.ipynb #67620b6e
 from __future__ import annotations
-import re
+import json, re
 from pathlib import Path
 from fastcore.nbio import mk_cell, read_nb, write_nb
 
 # %% auto #0
-__all__ = ['STANDALONE', 'myst_slug', 'md_escape', 'md_row', 'data_reference', 'report_files', 'missing_message', 'stage_report',
-           'reports_page']
+__all__ = ['STANDALONE', 'FINDING', 'FINDINGS_DIR', 'myst_slug', 'md_escape', 'md_row', 'data_reference', 'report_files',
+           'missing_message', 'stage_report', 'reports_page', 'report_finding', 'findings_page', 'write_findings']
 
 # %% ../../nbs/52_site.pages.ipynb #116493dd
 def myst_slug(s:str) -> str:
@@ -163,3 +163,67 @@ def reports_page(settings, have:list, failed:list, missing:list) -> str:
     if not settings.reports:
         out += ["", "The catalogue in `settings.ini` has no `[report NAME]` section yet."]
     return "\n".join(out) + "\n"
+
+# %% ../../nbs/52_site.pages.ipynb #73489c9d
+FINDING = "kuril_finding" # the output metadata key `reporting.finding` writes
+FINDINGS_DIR = "findings" # the thumbnails, in the staged site
+
+def report_finding(nb_path:Path # reports/NAME.ipynb
+                  ) -> tuple:
+    "(finding dict or None, PNG bytes of the first figure after it or None) from an executed report."
+    import base64
+    nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
+    found, png = None, None
+    for c in nb.get("cells", []):
+        for o in c.get("outputs", []) if c.get("cell_type") == "code" else []:
+            if found is None and FINDING in o.get("metadata", {}): found = o["metadata"][FINDING]
+            elif found is not None and png is None and "image/png" in o.get("data", {}):
+                d = o["data"]["image/png"]
+                png = base64.b64decode("".join(d) if isinstance(d, list) else d)
+    return found, png
+
+def _h(s) -> str:
+    import html
+    return html.escape("" if s is None else str(s), quote=True)
+
+def findings_page(records:list, # (report name, finding or None, thumbnail path relative to the page or None)
+                 ) -> str:
+    "The Findings page: per report its answer, key number with interval, thumbnail and link; the reports without one listed."
+    out = ["# Findings", "",
+           "What each report found, in its own words and numbers: the answer to the report's question (computed from all "
+           "its tests together), its key number with the interval, and its main figure. Each links to the report, "
+           "where the method, the data's joins and the sources are.", ""]
+    none = [n for n, f, _ in records if not f]
+    for n, f, thumb in records:
+        if not f: continue
+        out += [f"## {md_escape(n)}", "", f"*{md_escape(f['question'])}*", "",
+                f'<div class="kuril-finding" data-report="{_h(n)}">',
+                f'<p class="kuril-answer">{_h(f["answer"])}</p>',
+                f'<p><span class="kuril-label">{_h(f.get("label") or "Key number")}:</span> <strong class="kuril-number">{_h(f["number"])}</strong>'
+                + (f' (<span class="kuril-interval">{_h(f["interval"])}</span>)' if f.get("interval") else "") + "</p>",
+                "</div>", ""]
+        if thumb: out += ["```{image} " + thumb, ":width: 420px", f":alt: the main figure of {n}", "```", ""]
+        out += [f"Report: [{n}](reports/{n}.ipynb)", ""]
+    if none:
+        out += ["## Reports without a recorded finding", "",
+                "These reports do not record a finding yet (or are not in `reports/`): " + ", ".join(f"`{n}`" for n in none) + ".", ""]
+    return "\n".join(out)
+
+def write_findings(stage:Path, # the staging folder
+                   reports_dir:Path, # the runner's reports folder
+                   have:list, # the reports `reports/` holds
+                   names:list, # every report of the catalogue
+                  ) -> list:
+    "Write findings.md and its thumbnails into the stage; return the reports with a finding."
+    recs, shown = [], []
+    for n in names:
+        f, png = report_finding(reports_dir / f"{n}.ipynb") if n in have else (None, None)
+        thumb = None
+        if f and png:
+            (stage / FINDINGS_DIR).mkdir(parents=True, exist_ok=True)
+            (stage / FINDINGS_DIR / f"{n}.png").write_bytes(png)
+            thumb = f"{FINDINGS_DIR}/{n}.png"
+        recs.append((n, f, thumb))
+        if f: shown.append(n)
+    (stage / "findings.md").write_text(findings_page(recs), encoding="utf-8")
+    return shown

@@ -16,7 +16,7 @@ from fastcore.nbio import mk_cell, read_nb, write_nb
 from nbdev.config import get_config
 from ..settings import load_settings
 from .myst import DocsError, GUIDES_DIR, STAGE_DIR, library_notebooks, page_name
-from .pages import STANDALONE, data_reference, md_escape, missing_message, report_files, reports_page, stage_report, md_row
+from .pages import STANDALONE, data_reference, md_escape, missing_message, report_files, reports_page, stage_report, md_row, write_findings
 from .stage import check_config, resolve_links, stage_notebook, guide_links
 
 # %% auto #0
@@ -172,7 +172,7 @@ def _nb_summary(nb:Path) -> tuple:
     return mod, summ
 
 def _nav(guides:bool) -> str:
-    entries = (["guides/index"] if guides else []) + ["api", "datapackage", "reports/index"]
+    entries = ["findings"] + (["guides/index"] if guides else []) + ["api", "datapackage", "reports/index"]
     return "\n".join(["```{toctree}", ":hidden:", "", *entries, "```"])
 
 def _pool(jobs:int):
@@ -254,6 +254,8 @@ def build_site(root:Path|None=None, # the project (default: the one holding sett
         sources[f"reports/{n}.ipynb"] = f"reports/{n}.ipynb"
     (stage / "reports").mkdir(exist_ok=True)
     (stage / "reports" / "index.md").write_text(reports_page(settings, have, failed, missing), encoding="utf-8")
+    write_findings(stage, settings.reports_dir, have, list(settings.reports))  # the first page after the title
+    sources["findings.md"] = "the findings (generated from the reports' recorded findings)"
     if msg := missing_message(missing, failed, len(settings.reports)): print(f"docs: {msg}", file=sys.stderr)
     (stage / "favicon.svg").write_text(FAVICON, encoding="utf-8")
     write_conf(stage, sphinx_config(cfg, bool(have or failed)))
