@@ -13,11 +13,12 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env reports test test-nbs test-py drift data validate lab hooks docs bench chromium fonts readme clean
+.PHONY: help env reports test test-slow test-nbs test-py drift data validate lab hooks docs bench chromium fonts readme clean
 
 help:
 	@echo "make reports   build the environment if needed, then run every report in the catalogue"
-	@echo "make test      build the environment if needed, then run every test"
+	@echo "make test      build the environment if needed, then run every test but the slow ones"
+	@echo "make test-slow the slow tests (every catalogue entry through papermill, Monte Carlo checks); CI runs them too"
 	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] raw_dir)"
 	@echo "make docs      build the docs site into _docs/"
 	@echo "make readme    regenerate README.md from nbs/index.ipynb"
@@ -53,6 +54,10 @@ test-nbs: $(STAMP)
 
 test-py: $(STAMP)
 	$(BIN)/python -m pytest
+
+# tests marked slow (pytest's addopts deselect them): every catalogue entry through the papermill CLI, Monte Carlo checks
+test-slow: $(STAMP) fonts
+	$(BIN)/python -m pytest -m slow
 
 # Debian packages: chromium drives the browser tests, fonts-noto-cjk lets the maps label the islands in Japanese.
 # Installed with apt-get when missing and possible (root, as in CI); otherwise the tests or labels say what is missing.

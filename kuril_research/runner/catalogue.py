@@ -115,12 +115,13 @@ def adhoc_stem(name:str, # the report name
     return name + "".join(f"--{k}={safe(v)}" for k, v in sorted(overrides.items()))
 
 def _typed(report:str, name:str, text:str, decl:dict, origin:str):
+    where = f"settings [report {report}] {name}" if origin == "settings" else f"report {report} -p {name}"
     if name not in decl:
-        raise ParameterError(f"report {report} {origin} parameter {name}: the notebook declares no such parameter; declared: {choices(decl) or '(none)'}")
+        raise ParameterError(f"{where}: the notebook declares no such parameter; declared: {choices(decl) or '(none)'}")
     p = decl[name]
     try: return coerce(text, p.type)
     except ValueError:
-        raise ParameterError(f"report {report} {origin} parameter {name} = {text!r}: expected {p.type}") from None
+        raise ParameterError(f"{where} = {text!r}: expected {p.type}") from None
 
 def entry(report:Report, # a `[report NAME]` section
           overrides:dict|None=None, # {name: text} from `-p`, applied when the notebook declares the name

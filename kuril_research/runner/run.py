@@ -199,7 +199,7 @@ def write_index(settings:Settings, manifest:dict) -> Path:
         rec, run = manifest["reports"].get(name, {}), runs.get(name, {})
         page = rec.get("files", {}).get("html")
         rows.append({"name": name, "notebook": _rel(r.notebook, settings.root),
-                     "parameters": rec.get("parameters", r.parameters), "status": rec.get("status", "never run"),
+                     "parameters": dict(sorted(rec.get("parameters", r.parameters).items())), # as the manifest on disk keeps them "status": rec.get("status", "never run"),
                      "stale": rec.get("stale", False), "data_package": rec.get("data_package", ""),
                      "page": page if page and (settings.reports_dir / page).is_file() else None,
                      "failure_page": rec.get("failure_page") if rec.get("status", "ok") != "ok" else None,
@@ -401,7 +401,8 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
         finally:
             show.stop()
             ex.close()
-            if results or (not rejected and not (rd / INDEX).is_file()): write_index(settings, manifest)
+            catalogue = any(not futs[f].entry.adhoc for f in futs if futs[f].entry.name in results)
+            if catalogue or (not rejected and not (rd / INDEX).is_file()): write_index(settings, manifest)
         if results:
             append_log(rd, [{"batch": {"executor": executor, "jobs": jobs, "cores": cores, "ran": len(results), "reports": len(steps),
                                        "seconds": round(time.perf_counter() - t0, 3),
