@@ -56,7 +56,10 @@ test-py: $(STAMP)
 	$(BIN)/python -m pytest
 
 # tests marked slow (pytest's addopts deselect them): every catalogue entry through the papermill CLI, Monte Carlo checks
+# and the library notebooks' cells marked `#| slow` (Monte Carlo coverage checks), which `nbdev-test` skips by default
 test-slow: $(STAMP) fonts
+	re=$$(grep -l '"#| slow' nbs/*.ipynb | xargs -rn1 basename | sed 's/\./\\./g' | paste -sd'|'); \
+	if [ -n "$$re" ]; then $(BIN)/nbdev-test --flags slow --file-re "^($$re)$$"; fi
 	$(BIN)/python -m pytest -m slow
 
 # Debian packages: chromium drives the browser tests, fonts-noto-cjk lets the maps label the islands in Japanese.
