@@ -251,6 +251,9 @@ class lock_reports:
         from filelock import Timeout
         try: self.lock.acquire(timeout=0)
         except Timeout:
+            for _ in range(50): # the holder writes its note just after it takes the lock
+                if self.holder.is_file(): break
+                time.sleep(0.05)
             if not self.wait: raise KurilError(f"reports folder {self.dir.name}/: locked by {self.who()}; run again without --no-wait to wait for it") from None
             self.say(f"kuril run: waiting for the reports folder {self.dir.name}/, locked by {self.who()}")
             self.lock.acquire()
