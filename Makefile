@@ -13,11 +13,12 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 export OMP_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help env reports test test-nbs test-py drift data validate lab lab-settings kernelspec hooks docs bench chromium fonts readme clean
+.PHONY: help env reports test test-slow test-nbs test-py drift data validate lab lab-settings kernelspec hooks docs bench chromium fonts readme clean
 
 help:
 	@echo "make reports   build the environment if needed, then run every report in the catalogue"
-	@echo "make test      build the environment if needed, then run every test"
+	@echo "make test      build the environment if needed, then run every test but the slow ones"
+	@echo "make test-slow the slow tests (every catalogue entry through papermill, Monte Carlo checks); CI runs them too"
 	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] raw_dir)"
 	@echo "make docs      build the docs site into _docs/"
 	@echo "make readme    regenerate README.md from nbs/index.ipynb"
@@ -58,6 +59,13 @@ test-nbs: $(STAMP)
 
 test-py: $(STAMP)
 	$(BIN)/python -m pytest
+
+# tests marked slow (pytest's addopts deselect them): every catalogue entry through the papermill CLI, Monte Carlo checks
+# and the library notebooks' cells marked `#| slow` (Monte Carlo coverage checks), which `nbdev-test` skips by default
+test-slow: $(STAMP) fonts
+	re=$$(grep -l '"#| slow' nbs/*.ipynb | xargs -rn1 basename | sed 's/\./\\./g' | paste -sd'|'); \
+	if [ -n "$$re" ]; then $(BIN)/nbdev-test --flags slow --file-re "^($$re)$$"; fi
+	$(BIN)/python -m pytest -m slow
 
 # Debian packages: chromium drives the browser tests, fonts-noto-cjk lets the maps label the islands in Japanese.
 # Installed with apt-get when missing and possible (root, as in CI); otherwise the tests or labels say what is missing.

@@ -12,7 +12,7 @@ from .errors import KurilError
 from .settings import load_settings
 
 # %% auto #0
-__all__ = ['COMMAND_MODULES', 'parser', 'main']
+__all__ = ['COMMAND_MODULES', 'Parser', 'parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #1d8ef986
 COMMAND_MODULES = ["kuril_research.runner.run"] # modules that add their own subcommands with `register(subparsers)`
@@ -104,9 +104,15 @@ def _docs(a):
     return 0
 
 # %% ../nbs/99_cli.ipynb #4ecaf6af
+class Parser(argparse.ArgumentParser):
+    "argparse, with its errors as one line in the form of every other `kuril: error:` (exit 2); `--help` unchanged."
+    def error(self, message:str): # argparse's message, e.g. "argument -j/--jobs: invalid int value: 'abc'"
+        where = self.prog.removeprefix("kuril").strip()
+        self.exit(2, f"kuril: error: {where + ': ' if where else ''}{' '.join(message.split())}\n")
+
 def parser() -> argparse.ArgumentParser:
     "The `kuril` argument parser."
-    p = argparse.ArgumentParser(prog="kuril", description="kuril-research: the data package, the report catalogue and the docs.")
+    p = Parser(prog="kuril", description="kuril-research: the data package, the report catalogue and the docs.")
     p.add_argument("--settings", help="a settings.ini (default: the nearest one above the working directory, or $KURIL_SETTINGS)")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("data", help="build, validate, verify, fetch or update the data and its raw snapshots").add_subparsers(dest="data_command", required=True)

@@ -172,3 +172,22 @@ def test_readme_from_the_home_page(tmp_path):
     assert text.startswith("# docs-fixture\n\n> A project made by a test\n")
     assert "[the greeting](https://example.github.io/docs-fixture/greet.html)" in text
     assert "[source](https://x.org/a.py)." in text and "{target" not in text
+
+def test_executed_pages_are_cached_by_content(tmp_path):
+    "A second build reuses the executed page of an unchanged notebook; an edit, or a change to the code it imports, runs it again."
+    counts = _nb("#| default_exp counts", "md:# Counts\n> Counts its own runs", "open('../runs.txt', 'a').write('x'); print('counted')")
+    root = make_project(tmp_path, {"01_counts.ipynb": counts})
+    runs = lambda: (root / "runs.txt").read_text()
+    build_site(root, jobs=1)
+    assert runs() == "x" and "counted" in (root / "_docs" / "counts.html").read_text()
+    build_site(root, jobs=1)
+    assert runs() == "x", "unchanged: the page comes from the cache"
+    assert "counted" in (root / "_docs" / "counts.html").read_text()
+    counts.cells[2].source += "; print('again')"
+    nbformat.write(counts, root / "nbs" / "01_counts.ipynb")
+    build_site(root, jobs=1)
+    assert runs() == "xx" and "again" in (root / "_docs" / "counts.html").read_text(), "an edited notebook runs again"
+    (root / "data" / "t.csv").write_text("a\n1\n")
+    build_site(root, jobs=1)
+    assert runs() == "xxx", "a change to the data runs it again"
+    assert len(list((root / "_docs-cache").glob("*.ipynb"))) == 2, "only what the last build used is kept"

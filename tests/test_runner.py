@@ -99,7 +99,8 @@ def test_cache_invalidation_rules(tmp_path):
     assert "has new prose" in (root / "reports" / "plain.html").read_text()
 
     assert ran(run(root, "plain", "-p", "start_year=1999").stdout) == ["plain"], "a new parameter value reruns"
-    assert manifest(root)["reports"]["plain"]["parameters"]["start_year"] == 1999
+    assert manifest(root)["adhoc"]["adhoc/plain--start_year=1999"]["parameters"]["start_year"] == 1999, "an ad-hoc run"
+    assert ran(run(root, "plain", "-p", "start_year=1999").stdout) == [], "and is current the second time"
     assert ran(run(root, "--force").stdout) == ["plain", "reads_events", "reads_trade"]
     (root / "reports" / "reads_events.html").write_text("edited by hand")
     assert ran(run(root).stdout) == ["reads_events"], "an output changed on disk is rebuilt"
@@ -112,11 +113,12 @@ def test_no_state_leaks_and_parameters_arrive_as_data(tmp_path):
     log = [json.loads(l)["report"] for l in (root / "reports" / "run-log.jsonl").read_text().splitlines() if '"report"' in l]
     assert log == ["sets_global", "checks_global", "text_param"], "all ran, in order, in the one kernel"
     assert "clean" in (root / "reports" / "checks_global.ipynb").read_text()
-    nb = json.loads((root / "reports" / "text_param.ipynb").read_text())
+    out, = (root / "reports" / "adhoc").glob("text_param--text=~*.ipynb") # a -p run is ad hoc, its value hashed in the name
+    nb = json.loads(out.read_text())
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert printed.strip() == repr(EVIL), "a string with quotes, a newline and code arrives as that string"
     assert not list(root.rglob("PWNED")) and not (Path.cwd() / "PWNED").exists()
-    assert manifest(root)["reports"]["text_param"]["parameters"]["text"] == EVIL
+    assert manifest(root)["adhoc"][f"adhoc/{out.stem}"]["parameters"]["text"] == EVIL
 
 
 def test_secrets_never_written(tmp_path):

@@ -157,7 +157,7 @@ def test_bad_catalogue_sections(tmp_path):
     settings.write_text(good + "\n[report gone]\nnotebook = analyses/gone.ipynb\n")
     _one_line_error(run(root), "[report gone] notebook = gone.ipynb")
     settings.write_text(good + "\n[report typo]\nnotebook = analyses/plain.ipynb\ncolour = red\n")
-    _one_line_error(run(root), "report typo settings parameter colour")
+    _one_line_error(run(root), "settings [report typo] colour: the notebook declares no such parameter")
     settings.write_text(good + "\n[report ../x]\nnotebook = analyses/plain.ipynb\n")
     _one_line_error(run(root), "report name '../x'")
     assert not (root / "reports").exists(), "nothing was written"

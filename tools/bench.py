@@ -9,7 +9,7 @@ from kuril_research.settings import load_settings
 
 BIN = Path(sys.executable).parent
 TARGETS = {"speedup": 8.0, "floor_ratio": 1.5, "warm_seconds": 1.0}
-NAIVE_SAMPLE = 10
+NAIVE_SAMPLE = 0 # the whole catalogue; --naive-sample N times N reports and extrapolates
 
 def spread(names:list, # the catalogue's report names
            k:int, # how many to take (0: all)
@@ -155,7 +155,7 @@ def main(argv:list|None=None) -> int:
     p.add_argument("--settings", help="a settings.ini (default: the project's)")
     p.add_argument("--jobs", type=int, default=2, help="--jobs of the kuril runs (default 2)")
     p.add_argument("--naive-sample", type=int, default=NAIVE_SAMPLE,
-                   help=f"time the naive loop on N reports spread over the catalogue and extrapolate (default {NAIVE_SAMPLE}; 0: all)")
+                   help=f"time the naive loop on N reports spread over the catalogue and extrapolate (default: 0, the whole catalogue)")
     p.add_argument("--gravity", action="store_true", help="instead: time the plain pyfixest PPML against the warm-started fit on the world panel")
     a = p.parse_args(argv)
     if a.gravity: gravity_bench(); return 0

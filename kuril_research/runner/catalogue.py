@@ -6,16 +6,16 @@ Docs: https://kuril-research.github.io/kuril-research/runner.catalogue.html.md""
 
 # %% ../../nbs/40_runner.catalogue.ipynb #27eefb92
 from __future__ import annotations
-import ast, copy, json
+import ast, copy, json, re
 from dataclasses import dataclass, field
 from pathlib import Path
-from .cache import notebook_hash
+from .cache import notebook_hash, sha256
 from ..errors import KurilError, ParameterError, UnknownNameError, choices
 from ..settings import REPORT_NAME_RE, Report, Settings
 
 # %% auto #0
-__all__ = ['PARAM_TYPES', 'coerce', 'Param', 'source', 'read_notebook', 'tagged', 'declared_parameters', 'Entry', 'entry',
-           'parse_overrides', 'select', 'output_path', 'parameterize']
+__all__ = ['PARAM_TYPES', 'coerce', 'Param', 'source', 'read_notebook', 'tagged', 'declared_parameters', 'Entry', 'adhoc_stem',
+           'entry', 'parse_overrides', 'select', 'output_path', 'parameterize']
 
 # %% ../../nbs/40_runner.catalogue.ipynb #4544990e
 PARAM_TYPES = ("int", "float", "str", "bool", "list[str]", "list[int]")
@@ -100,14 +100,28 @@ class Entry:
     declared: dict # {name: `Param`} from the notebook
     injected: dict # values given in settings.ini or with `-p`, typed
     values: dict = field(default_factory=dict) # every parameter's value: defaults overlaid with `injected`
+    adhoc: dict = field(default_factory=dict) # the `-p` values (text) this report takes; empty for a catalogue run
+
+    @property
+    def stem(self) -> str:
+        "The output file stem under the reports folder: the report name, or `adhoc/NAME--k=v` for an ad-hoc run."
+        return f"adhoc/{adhoc_stem(self.name, self.adhoc)}" if self.adhoc else self.name
+
+def adhoc_stem(name:str, # the report name
+               overrides:dict, # {parameter: text} given with `-p`
+              ) -> str:
+    "A file stem naming an ad-hoc run by its parameters: `NAME--k=v--k2=v2` (a value unsafe in a file name is hashed)."
+    def safe(v): return v if re.fullmatch(r"[A-Za-z0-9_.,+-]{1,40}", v) else "~" + sha256(v)[:12]
+    return name + "".join(f"--{k}={safe(v)}" for k, v in sorted(overrides.items()))
 
 def _typed(report:str, name:str, text:str, decl:dict, origin:str):
+    where = f"settings [report {report}] {name}" if origin == "settings" else f"report {report} -p {name}"
     if name not in decl:
-        raise ParameterError(f"report {report} {origin} parameter {name}: the notebook declares no such parameter; declared: {choices(decl) or '(none)'}")
+        raise ParameterError(f"{where}: the notebook declares no such parameter; declared: {choices(decl) or '(none)'}")
     p = decl[name]
     try: return coerce(text, p.type)
     except ValueError:
-        raise ParameterError(f"report {report} {origin} parameter {name} = {text!r}: expected {p.type}") from None
+        raise ParameterError(f"{where} = {text!r}: expected {p.type}") from None
 
 def entry(report:Report, # a `[report NAME]` section
           overrides:dict|None=None, # {name: text} from `-p`, applied when the notebook declares the name
@@ -119,9 +133,10 @@ def entry(report:Report, # a `[report NAME]` section
     decl = (known or {}).get(h)
     if decl is None: decl = declared_parameters(nb, f"report {report.name} notebook {report.notebook.name}")
     injected = {k: _typed(report.name, k, v, decl, "settings") for k, v in report.parameters.items()}
-    injected |= {k: _typed(report.name, k, v, decl, "-p") for k, v in (overrides or {}).items() if k in decl}
+    adhoc = {k: v for k, v in (overrides or {}).items() if k in decl}
+    injected |= {k: _typed(report.name, k, v, decl, "-p") for k, v in adhoc.items()}
     values = {k: p.default for k, p in decl.items()} | injected
-    return Entry(report.name, report.notebook, nb, h, decl, injected, values)
+    return Entry(report.name, report.notebook, nb, h, decl, injected, values, adhoc)
 
 # %% ../../nbs/40_runner.catalogue.ipynb #4799b059
 def parse_overrides(pairs:list|None, # `-p` arguments, each `name=value`
@@ -132,6 +147,8 @@ def parse_overrides(pairs:list|None, # `-p` arguments, each `name=value`
         name, eq, value = p.partition("=")
         if not eq or not name.strip().isidentifier():
             raise ParameterError(f"-p {p!r}: expected name=value")
+        if name.strip() in out:
+            raise ParameterError(f"-p {name.strip()}: given twice ({out[name.strip()]!r} and {value!r}); give each parameter once")
         out[name.strip()] = value
     return out
 
@@ -159,6 +176,9 @@ def output_path(reports_dir:Path, # the reports folder
     "The path of a report's output file, refusing any name that would leave `reports_dir`."
     base = Path(reports_dir).resolve()
     p = (base / f"{name}{suffix}").resolve()
+    if name.startswith("adhoc/") and "/" not in name[6:]: # an ad-hoc run's stem (`Entry.stem`)
+        if (p.parent != base / "adhoc") or name[6:] in ("", ".", ".."): raise KurilError(f"ad-hoc name {name!r}: would write outside {base.name}/adhoc/")
+        return p
     if not REPORT_NAME_RE.match(name) or p.parent != base:
         raise KurilError(f"report name {name!r}: would write outside {base.name}/ (names are lowercase letters, digits and _)")
     return p

@@ -6,22 +6,24 @@ Docs: https://kuril-research.github.io/kuril-research/runner.run.html.md"""
 
 # %% ../../nbs/44_runner.run.ipynb #86f3dc5c
 from __future__ import annotations
-import json, sys, time
+import json, os, re, sys, time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from .cache import (atomic_write, code_version, manifest_bytes, package_versions, read_manifest,
                                   report_key, sha256, stale_reason, sweep_temporary, table_hashes, tables_read, write_manifest)
-from .catalogue import Entry, Param, output_path, parameterize, parse_overrides, select
+from .catalogue import Entry, Param, output_path, parameterize, parse_overrides, select, tagged
 from ..errors import KurilError
 from ..settings import Settings, load_settings
 
 # %% auto #0
-__all__ = ['RUN_LOG', 'INDEX', 'Job', 'Result', 'run_job', 'Step', 'known_declarations', 'plan', 'record_result', 'append_log',
-           'read_log', 'last_runs', 'write_index', 'run', 'catalogue_rows', 'register']
+__all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'Step', 'record_of',
+           'known_declarations', 'plan', 'record_result', 'append_log', 'read_log', 'last_runs', 'write_index',
+           'rejection', 'lock_reports', 'run', 'catalogue_rows', 'rejected_settings', 'register']
 
 # %% ../../nbs/44_runner.run.ipynb #b2a9e68b
 RUN_LOG = "run-log.jsonl"
+LOCK = ".kuril.lock" # in the reports folder, with `.kuril.lock.holder` (pid and start of the run that holds it)
 INDEX = "index.html"
 
 @dataclass
@@ -45,6 +47,21 @@ class Result:
     reads: list = field(default_factory=list) # tables the report read
     cell_seconds: float = 0.0 # time in the kernel running its cells
     seconds: float = 0.0 # wall time on the worker, execution and rendering
+    rejected: str = "" # the check cell's message when it rejected a parameter value (see `check_cell`)
+
+def check_cell(nb:dict, # a parameterised analysis notebook
+              ) -> int:
+    "The index of the analysis's check cell: the first code cell after its parameters (-1 when it has none)."
+    i = max(tagged(nb, "injected-parameters"), tagged(nb, "parameters"))
+    if i < 0: return -1
+    return next((j for j in range(i + 1, len(nb["cells"])) if nb["cells"][j]["cell_type"] == "code"), -1)
+
+def rejected_by_check(nb:dict, # the parameterised notebook that ran
+                      failure, # its `Failure`, or None
+                     ) -> str:
+    "The check cell's message when the run stopped on a `ParameterError` in the cells up to the check cell, else ''."
+    if failure is None or failure.cell is None or failure.ename != "ParameterError": return ""
+    return failure.evalue if failure.cell <= check_cell(nb) else ""
 
 def _no_iri_grammar():
     # jsonschema imports rfc3987_syntax, when it is installed, only to check the "iri" format, which notebook
@@ -70,7 +87,7 @@ def run_job(job:Job, # the report to run
     html = render_html(nb, job.name, f, job.good)
     s = lambda b: scrub(b.decode(), secrets).encode()
     return Result(job.name, run.status, scrub(error, secrets), s(notebook_bytes(nb)), s(html), run.reads,
-                  run.cell_seconds, time.perf_counter() - t0)
+                  run.cell_seconds, time.perf_counter() - t0, scrub(rejected_by_check(job.nb, f), secrets))
 
 # %% ../../nbs/44_runner.run.ipynb #24c51d10
 @dataclass
@@ -81,10 +98,16 @@ class Step:
     key: str # the cache key of `inputs`
     reason: str|None # why it runs; None when its output is current
 
+def record_of(manifest:dict, # the manifest
+              e:Entry, # a catalogue entry
+             ) -> dict|None:
+    "The manifest record of `e`: its catalogue record, or for an ad-hoc run (`-p`) the record of that run."
+    return manifest.get("adhoc", {}).get(e.stem) if e.adhoc else manifest.get("reports", {}).get(e.name)
+
 def known_declarations(manifest:dict) -> dict:
     "{notebook hash: {name: `Param`}} for every notebook the manifest knows."
     out = {}
-    for rec in manifest.get("reports", {}).values():
+    for rec in [*manifest.get("reports", {}).values(), *manifest.get("adhoc", {}).values()]:
         h, d = rec.get("inputs", {}).get("notebook"), rec.get("declared")
         if h and isinstance(d, dict):
             out[h] = {n: Param(n, p["type"], p.get("default"), p.get("help", "")) for n, p in d.items()}
@@ -97,7 +120,7 @@ def plan(settings:Settings, # the parsed settings
         ) -> list:
     "A `Step` per entry."
     code, packages, steps = code_version(), package_versions(), []
-    recs = {e.name: manifest.get("reports", {}).get(e.name) for e in entries}
+    recs = {e.name: record_of(manifest, e) for e in entries}
     read = {e.name: list((recs[e.name] or {}).get("inputs", {}).get("tables", {})) for e in entries}
     hashes = table_hashes(settings.data_dir, {t for ts in read.values() for t in ts}) # each table read once
     for e in entries:
@@ -124,7 +147,10 @@ def _data_version(data_dir:Path, reads:list) -> str:
 
 def record_result(settings:Settings, step:Step, res:Result, manifest:dict) -> dict:
     "Write a report's files and its manifest record; return the record."
-    rd, name, dd = settings.reports_dir, step.entry.name, settings.data_dir
+    rd, name, dd = settings.reports_dir, step.entry.stem, settings.data_dir
+    book = manifest.setdefault("adhoc", {}) if step.entry.adhoc else manifest["reports"]
+    if step.entry.adhoc: (rd / "adhoc").mkdir(exist_ok=True)
+    rel = lambda p: f"adhoc/{p.name}" if step.entry.adhoc else p.name
     inputs = {**step.inputs, "tables": table_hashes(dd, tables_read(dd, res.reads))}
     rec = {"notebook": _rel(step.entry.notebook, settings.root), "parameters": step.entry.values,
            "declared": {n: {"type": p.type, "default": p.default, "help": p.help} for n, p in step.entry.declared.items()},
@@ -134,15 +160,16 @@ def record_result(settings:Settings, step:Step, res:Result, manifest:dict) -> di
     if res.status == "ok":
         atomic_write(nb, res.ipynb); atomic_write(page, res.html)
         fpage.unlink(missing_ok=True); fnb.unlink(missing_ok=True)
-        rec |= {"files": {"html": page.name, "ipynb": nb.name}, "outputs": {"html": sha256(res.html), "ipynb": sha256(res.ipynb)}}
+        rec |= {"files": {"html": rel(page), "ipynb": rel(nb)}, "outputs": {"html": sha256(res.html), "ipynb": sha256(res.ipynb)}}
     else:
         atomic_write(fnb, res.ipynb); atomic_write(fpage, res.html)
-        rec |= {"error": res.error, "failure_page": fpage.name}
-        old = manifest["reports"].get(name) or {}
+        rec |= {"error": res.error, "failure_page": rel(fpage)}
+        old = book.get(name) or {}
         if old.get("files") and page.is_file():
             rec |= {"files": old["files"], "outputs": old["outputs"], "stale": True}
-    manifest["reports"][name] = rec
-    write_manifest(rd, {"reports": {n: r for n, r in manifest["reports"].items() if n in settings.reports}})
+    book[name] = rec
+    kept = {"reports": {n: r for n, r in manifest["reports"].items() if n in settings.reports}}
+    write_manifest(rd, kept | ({"adhoc": manifest["adhoc"]} if manifest.get("adhoc") else {}))
     return rec
 
 # %% ../../nbs/44_runner.run.ipynb #6af5173f
@@ -163,7 +190,7 @@ def read_log(reports_dir:Path) -> list:
 
 def last_runs(reports_dir:Path) -> dict:
     "{report: its last executed (not cached) run-log event}."
-    return {e["report"]: e for e in read_log(reports_dir) if "report" in e and not e.get("cached")}
+    return {e["report"]: e for e in read_log(reports_dir) if "report" in e and not e.get("cached") and not e.get("adhoc")}
 
 def _now() -> str: return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -175,7 +202,7 @@ def write_index(settings:Settings, manifest:dict) -> Path:
         rec, run = manifest["reports"].get(name, {}), runs.get(name, {})
         page = rec.get("files", {}).get("html")
         rows.append({"name": name, "notebook": _rel(r.notebook, settings.root),
-                     "parameters": rec.get("parameters", r.parameters), "status": rec.get("status", "never run"),
+                     "parameters": dict(sorted(rec.get("parameters", r.parameters).items())), # as the manifest on disk keeps them "status": rec.get("status", "never run"),
                      "stale": rec.get("stale", False), "data_package": rec.get("data_package", ""),
                      "page": page if page and (settings.reports_dir / page).is_file() else None,
                      "failure_page": rec.get("failure_page") if rec.get("status", "ok") != "ok" else None,
@@ -190,11 +217,61 @@ def _writable(reports_dir:Path):
     except OSError as e:
         raise KurilError(f"reports folder {reports_dir}: cannot be written ({e.strerror or e})") from None
 
+def _adhoc(e:Entry) -> dict: return {"adhoc": e.stem} if e.adhoc else {}
+
+def rejection(settings:Settings, # the parsed settings
+              e:Entry, # the report whose check cell rejected a value
+              overrides:dict|None, # {parameter: text} from `-p`
+              message:str, # the check cell's message
+             ) -> tuple:
+    "(one line naming the report and where the rejected value was given, a run-log event) for a rejected value."
+    m = re.search(r"\bparameters? (\w+)", message)
+    p = m.group(1) if m else None
+    given = settings.reports[e.name].parameters
+    event = {"rejected": e.name, "parameter": p, "error": message} | _adhoc(e)
+    if p in e.adhoc: return f"report {e.name}: -p {p}={(overrides or {})[p]}: {message}", event | {"given": "-p"}
+    if p in given:
+        return (f"{settings.file.name} [report {e.name}] {p} = {given[p]}: {message}",
+                event | {"given": "settings", "settings": given})
+    return f"report {e.name}: {message}", event
+
+class lock_reports:
+    "An exclusive lock on the reports folder (`filelock`, an OS lock the kernel drops when its process dies); its holder (pid, start) beside it."
+    def __init__(self, reports_dir:Path, # the reports folder
+                 wait:bool=True, # wait for the holder to finish; False: raise `KurilError` naming it
+                 say=print, # how to tell the user that this run waits
+                ):
+        from filelock import FileLock
+        self.dir, self.wait, self.say = Path(reports_dir), wait, say
+        self.lock, self.holder = FileLock(self.dir / LOCK, thread_local=False), self.dir / (LOCK + ".holder")
+
+    def who(self) -> str:
+        try: h = json.loads(self.holder.read_text())
+        except (OSError, ValueError): return "another kuril run"
+        return f"kuril run pid {h.get('pid')} (started {h.get('started', '?').replace('T', ' ').replace('Z', ' UTC')})"
+
+    def __enter__(self):
+        from filelock import Timeout
+        try: self.lock.acquire(timeout=0)
+        except Timeout:
+            for _ in range(50): # the holder writes its note just after it takes the lock
+                if self.holder.is_file(): break
+                time.sleep(0.05)
+            if not self.wait: raise KurilError(f"reports folder {self.dir.name}/: locked by {self.who()}; run again without --no-wait to wait for it") from None
+            self.say(f"kuril run: waiting for the reports folder {self.dir.name}/, locked by {self.who()}")
+            self.lock.acquire()
+        atomic_write(self.holder, json.dumps({"pid": os.getpid(), "started": _now()}) + "\n")
+        return self
+
+    def __exit__(self, *exc):
+        self.holder.unlink(missing_ok=True)
+        self.lock.release()
+
 def _job(settings:Settings, step:Step, manifest:dict, timeout) -> Job:
     e = step.entry
-    rec = manifest["reports"].get(e.name) or {}
+    rec = record_of(manifest, e) or {}
     good = rec.get("files", {}).get("html", "")
-    if good and not (settings.reports_dir / good).is_file(): good = ""
+    good = Path(good).name if good and (settings.reports_dir / good).is_file() else "" # beside the failure page
     env = {"KURIL_SETTINGS": str(settings.file), "KURIL_DATA_DIR": str(settings.data_dir)}
     return Job(e.name, parameterize(e.nb, e.injected), str(e.notebook.parent), env, timeout, good)
 
@@ -208,13 +285,16 @@ class _Display:
     def __init__(self, verbose:bool):
         from rich.console import Console
         self.err, self.out, self.verbose = Console(stderr=True, highlight=False), _console(), verbose
-        self.progress, self.tasks, self.where = None, {}, {}
+        self.progress, self.tasks, self.where, self.pending = None, {}, {}, None
 
     def log(self, msg:str): self.err.print(msg, markup=False)
 
     def start(self, steps:list, executor:str, jobs:int):
         self.where = {s.entry.name: s.entry.notebook.name for s in steps}
-        self.log(f"kuril run: {len(steps)} report(s) to run on the {executor} executor, {jobs} at a time")
+        head = f"kuril run: {len(steps)} report(s) to run on the {executor} executor, {jobs} at a time"
+        # in a log (not a terminal), said with the first result, so that a rejected value leaves only its one line
+        if self.err.is_terminal: self.log(head)
+        else: self.pending = head
         if self.err.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -226,12 +306,16 @@ class _Display:
         if self.progress is not None:
             if report not in self.tasks: self.tasks[report] = self.progress.add_task(report, total=total)
             self.progress.update(self.tasks[report], completed=index - 1, description=f"{report}: cell {index}/{total} ({self.where.get(report)})")
-        if self.verbose: self.log(f"{report}: cell {index}/{total} of {self.where.get(report)}")
+        if self.verbose:
+            if self.pending: self.log(self.pending); self.pending = None
+            self.log(f"{report}: cell {index}/{total} of {self.where.get(report)}")
 
     def done(self, res:Result):
         if self.progress is not None:
             if res.name in self.tasks: self.progress.remove_task(self.tasks.pop(res.name))
             self.progress.advance(self.total)
+        if res.rejected: return
+        if self.pending: self.log(self.pending); self.pending = None
         self.log(f"{res.name}: {res.status} in {res.seconds:.1f} s" + (f" ({res.error})" if res.error else ""))
 
     def stop(self):
@@ -254,8 +338,9 @@ def run(settings:Settings, # the parsed settings
         dry_run:bool=False, # only say what would run and why
         timeout:float|None=None, # seconds per cell (default: settings [defaults] cell_timeout)
         verbose:bool=False, # log every cell as it starts
+        wait:bool=True, # wait for another run's lock on the reports folder; False: stop with one line
        ) -> int:
-    "Run the stale reports of the catalogue; 0 when every selected report is ok, 1 otherwise."
+    "Run the stale reports of the catalogue; 0 when every selected report is ok, 1 otherwise, 2 when a check cell rejected a value."
     from kuril_research.runner.executors import EXECUTORS
     _no_iri_grammar()
     d = settings.defaults
@@ -267,20 +352,30 @@ def run(settings:Settings, # the parsed settings
     if timeout is not None and timeout <= 0: raise KurilError(f"--timeout {timeout:g}: must be more than 0 seconds")
     rd = settings.reports_dir
     manifest = read_manifest(rd) if rd.is_dir() else {"reports": {}}
-    steps = plan(settings, select(settings, names, overrides, known_declarations(manifest)), manifest, force)
+    entries = select(settings, names, overrides, known_declarations(manifest))
     show = _Display(verbose)
     if dry_run:
+        steps = plan(settings, entries, manifest, force)
         show.summary([(s.entry.name, "would run" if s.reason else "up to date", "", s.reason or "hit", "") for s in steps])
         return 0
     _writable(rd)
+    with lock_reports(rd, wait, show.log):
+        return _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, timeout, show)
+
+def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, timeout, show) -> int:
+    rd = settings.reports_dir
+    manifest = read_manifest(rd) # again, under the lock: what a run that held it wrote is current now
+    steps = plan(settings, entries, manifest, force)
     todo = [s for s in steps if s.reason]
-    results, t0, ex = {}, time.perf_counter(), None
+    results, rejected, t0, ex = {}, [], time.perf_counter(), None
     if todo:
         from kuril_research.runner.executors import executor as start_executor
         ex = start_executor(executor, jobs, scheduler) # a scheduler that does not answer stops the run here
     sweep_temporary(rd)
+    if (rd / "adhoc").is_dir(): sweep_temporary(rd / "adhoc")
     before = manifest_bytes(manifest)
-    append_log(rd, [{"report": s.entry.name, "status": "ok", "cached": True, "finished": _now()} for s in steps if not s.reason])
+    append_log(rd, [{"report": s.entry.name, "status": "ok", "cached": True, "finished": _now()} | _adhoc(s.entry)
+                    for s in steps if not s.reason])
     if todo:
         try:
             show.start(todo, executor, jobs)
@@ -295,28 +390,39 @@ def run(settings:Settings, # the parsed settings
                 except Exception as e:
                     res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"", b"")
                     res.html = f"<!DOCTYPE html><p>The runner failed on this report: {res.error}</p>".encode()
+                if res.rejected: # the user's input error: nothing of this report is written
+                    line, event = rejection(settings, step.entry, overrides, res.rejected)
+                    rejected.append(line)
+                    append_log(rd, [event | {"finished": _now()}])
+                    show.done(res)
+                    continue
                 results[step.entry.name] = res
                 record_result(settings, step, res, manifest)
                 append_log(rd, [{"report": res.name, "status": res.status, "cached": False, "reason": step.reason,
                                  "seconds": round(res.seconds, 3), "cell_seconds": round(res.cell_seconds, 3),
-                                 "finished": _now(), "error": res.error}])
+                                 "finished": _now(), "error": res.error} | _adhoc(step.entry)])
                 show.done(res)
             cores = ex.cores()
         finally:
             show.stop()
             ex.close()
-            write_index(settings, manifest)
-        append_log(rd, [{"batch": {"executor": executor, "jobs": jobs, "cores": cores, "ran": len(todo), "reports": len(steps),
-                                   "seconds": round(time.perf_counter() - t0, 3),
-                                   "cell_seconds": round(sum(r.cell_seconds for r in results.values()), 3), "finished": _now()}}])
+            catalogue = any(not futs[f].entry.adhoc for f in futs if futs[f].entry.name in results)
+            if catalogue or (not rejected and not (rd / INDEX).is_file()): write_index(settings, manifest)
+        if results:
+            append_log(rd, [{"batch": {"executor": executor, "jobs": jobs, "cores": cores, "ran": len(results), "reports": len(steps),
+                                       "seconds": round(time.perf_counter() - t0, 3),
+                                       "cell_seconds": round(sum(r.cell_seconds for r in results.values()), 3), "finished": _now()}}])
     elif manifest_bytes(manifest) != before or not (rd / INDEX).is_file():
         write_index(settings, manifest)
+    if rejected:
+        for line in rejected: print(f"kuril: error: {line}", file=sys.stderr)
+        return 2
     rows, failed = [], 0
     for s in steps:
         r = results.get(s.entry.name)
         status = r.status if r else "ok"
         failed += status != "ok"
-        rec = manifest["reports"].get(s.entry.name, {})
+        rec = record_of(manifest, s.entry) or {}
         out = rec.get("files", {}).get("html") if status == "ok" else rec.get("failure_page")
         rows.append((s.entry.name, status + (" (stale page kept)" if rec.get("stale") else ""),
                      f"{r.seconds:.1f}" if r else "0.0", "ran" if r else "hit", _rel(rd / out, Path.cwd()) if out else ""))
@@ -325,29 +431,46 @@ def run(settings:Settings, # the parsed settings
 
 # %% ../../nbs/44_runner.run.ipynb #45158500
 def catalogue_rows(settings:Settings) -> list:
-    "The catalogue with each report's last status and when it last ran."
+    "The catalogue with each report's parameters (typed as the runner injects them), last status and last run."
     rd = settings.reports_dir
     try: manifest = read_manifest(rd)
     except KurilError: manifest = {"reports": {}}
-    runs, rows = last_runs(rd), []
+    entries = {e.name: e for e in select(settings, known=known_declarations(manifest))}
+    runs, rows, rejected = last_runs(rd), [], rejected_settings(settings)
     for name, r in settings.reports.items():
         rec = manifest["reports"].get(name, {})
-        rows.append({"name": name, "notebook": _rel(r.notebook, settings.root), "parameters": r.parameters,
-                     "status": rec.get("status", "never run"), "stale": bool(rec.get("stale")),
-                     "last_run": runs.get(name, {}).get("finished"), "page": rec.get("files", {}).get("html")})
+        rows.append({"name": name, "notebook": _rel(r.notebook, settings.root), "parameters": entries[name].injected,
+                     "parameters_text": r.parameters, "status": rec.get("status", "never run"), "stale": bool(rec.get("stale")),
+                     "last_run": runs.get(name, {}).get("finished"), "page": rec.get("files", {}).get("html"),
+                     "rejected": rejected.get(name)})
     return rows
+
+def rejected_settings(settings:Settings) -> dict:
+    "{report: one line naming the settings section and key} for each catalogue value its check cell rejected at the last run."
+    out = {}
+    for ev in read_log(settings.reports_dir):
+        name = ev.get("rejected") or ev.get("report")
+        if name not in settings.reports or ev.get("adhoc") or ev.get("cached"): continue
+        if "report" in ev: out.pop(name, None) # it ran since
+        elif ev.get("given") == "settings" and ev.get("settings") == settings.reports[name].parameters:
+            p = ev["parameter"]
+            out[name] = f"{settings.file.name} [report {name}] {p} = {settings.reports[name].parameters[p]}: {ev['error']}"
+        else: out.pop(name, None)
+    return out
 
 # %% ../../nbs/44_runner.run.ipynb #dd3bbb88
 def _run_cmd(a) -> int:
     s = load_settings(a.settings)
     return run(s, a.names or None, parse_overrides(a.parameter), a.jobs, a.executor, a.scheduler, a.force,
-               a.dry_run, a.timeout, a.verbose)
+               a.dry_run, a.timeout, a.verbose, not a.no_wait)
 
 def _list_cmd(a) -> int:
     rows = catalogue_rows(load_settings(a.settings))
+    bad = [r["rejected"] for r in rows if r["rejected"]]
+    for line in bad: print(f"kuril: error: {line}", file=sys.stderr)
     if a.json:
-        print(json.dumps(rows, indent=2))
-        return 0
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 2 if bad else 0
     from rich.table import Table
     t = Table(title="report catalogue")
     for c in ("report", "notebook", "parameters", "last status", "last run"): t.add_column(c)
@@ -356,7 +479,7 @@ def _list_cmd(a) -> int:
         when = (r["last_run"] or "").replace("T", " ").replace("Z", " UTC")
         t.add_row(r["name"], r["notebook"], " ".join(f"{k}={v}" for k, v in r["parameters"].items()), st, when)
     _console().print(t)
-    return 0
+    return 2 if bad else 0
 
 def register(subparsers) -> None:
     "Add `kuril run` and `kuril list`."
@@ -370,6 +493,7 @@ def register(subparsers) -> None:
     r.add_argument("--force", action="store_true", help="run even the reports whose pages are current")
     r.add_argument("--dry-run", action="store_true", help="say what would run and why; run nothing")
     r.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell time limit (default: settings [defaults] cell_timeout)")
+    r.add_argument("--no-wait", action="store_true", help="when another run holds the reports folder's lock, stop (exit 2) instead of waiting")
     r.add_argument("-v", "--verbose", action="store_true", help="log every cell as it starts")
     r.set_defaults(func=_run_cmd)
     l = subparsers.add_parser("list", help="the report catalogue with each report's last status")

@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/site.sphinx.html.md"""
 
 # %% ../../nbs/53_site.sphinx.ipynb #da300326
 from __future__ import annotations
-import multiprocessing, os, re, shutil, sys
+import json, multiprocessing, os, re, shutil, sys
 from concurrent.futures import ProcessPoolExecutor
 from html.parser import HTMLParser
 from io import StringIO
@@ -20,8 +20,8 @@ from .pages import STANDALONE, data_reference, md_escape, missing_message, repor
 from .stage import check_config, resolve_links, stage_notebook, guide_links
 
 # %% auto #0
-__all__ = ['FAVICON', 'WINGS', 'sphinx_config', 'write_conf', 'run_sphinx', 'check_site', 'markdown_twin', 'wing_of',
-           'build_site']
+__all__ = ['FAVICON', 'WINGS', 'DOCS_CACHE', 'sphinx_config', 'write_conf', 'run_sphinx', 'check_site', 'markdown_twin',
+           'wing_of', 'build_site']
 
 # %% ../../nbs/53_site.sphinx.ipynb #3567f363
 def sphinx_config(cfg, # nbdev's config
@@ -178,6 +178,25 @@ def _nav(guides:bool) -> str:
 def _pool(jobs:int):
     return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"))
 
+DOCS_CACHE = "_docs-cache" # the executed pages of the last build, by content (not committed)
+
+def _sha(b:bytes|str) -> str:
+    import hashlib
+    return hashlib.sha256(b.encode() if isinstance(b, str) else b).hexdigest()
+
+def _fingerprint(settings, cfg) -> str:
+    "What a library notebook's output may depend on besides its own text: the code, the data, the fixtures, the settings."
+    import kuril_research
+    parts, root = [], settings.root
+    for d in sorted({Path(kuril_research.__file__).parent, Path(cfg.lib_path)}):
+        parts += [f"{p}:{_sha(p.read_bytes())}" for p in sorted(Path(d).rglob("*.py")) if "__pycache__" not in p.parts]
+    for d in (settings.data_dir, settings.raw_dir, root / "tests" / "fixtures"): # by name, size and time: cheap, never stale
+        if Path(d).is_dir():
+            parts += [f"{p}:{s.st_size}:{s.st_mtime_ns}" for p in sorted(Path(d).rglob("*")) if (s := p.stat()) and p.is_file()]
+    for f in (settings.file, root / "pyproject.toml"):
+        if f.is_file(): parts.append(f"{f}:{_sha(f.read_bytes())}")
+    return _sha("\n".join(parts))
+
 def build_site(root:Path|None=None, # the project (default: the one holding settings.ini)
                out:Path|None=None, # the site folder (default: nbdev's doc_path, `_docs/`)
                stage:Path|None=None, # the staging folder (default: `_proc/`)
@@ -200,12 +219,28 @@ def build_site(root:Path|None=None, # the project (default: the one holding sett
     # the notebooks: the home page and one page per library notebook
     lib = library_notebooks(nbs)
     todo = [(nb, stage / f"{page_name(nb)}.ipynb", nb.relative_to(root).as_posix()) for nb in [nbs / "index.ipynb", *lib]]
+    cache, fp = root / DOCS_CACHE, _fingerprint(settings, cfg)
+    keys = {t[1]: _sha(fp + _sha(t[0].read_bytes())) for t in todo}
+    done, failed, run = [], [], []
+    for t in todo: # a page whose notebook, code, data and settings are unchanged is the one the last build executed
+        hit = cache / f"{keys[t[1]]}.json"
+        if hit.is_file() and (cache / f"{keys[t[1]]}.ipynb").is_file():
+            shutil.copy2(cache / f"{keys[t[1]]}.ipynb", t[1])
+            done.append(json.loads(hit.read_text()) | {"seconds": 0.0})
+        else: run.append(t)
     with _pool(jobs) as ex:
-        futs = [ex.submit(stage_notebook, *t) for t in todo]
-        done, failed = [], []
+        futs = {ex.submit(stage_notebook, *t): t for t in run}
         for f in futs:
-            try: done.append(f.result())
-            except DocsError as e: failed.append(e)
+            try: d = f.result()
+            except DocsError as e: failed.append(e); continue
+            done.append(d)
+            cache.mkdir(exist_ok=True)
+            k = keys[futs[f][1]]
+            shutil.copy2(futs[f][1], cache / f"{k}.ipynb")
+            (cache / f"{k}.json").write_text(json.dumps(d))
+    if cache.is_dir(): # keep only what this build used
+        for p in cache.iterdir():
+            if p.stem not in keys.values(): p.unlink()
     if failed:
         for e in failed: print(f"docs: {e}", file=sys.stderr)
         raise failed[0] if len(failed) == 1 else DocsError(f"{len(failed)} notebooks failed; first: {failed[0]}")
