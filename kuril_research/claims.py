@@ -37,6 +37,7 @@ class Check:
     def __post_init__(self):
         if self.verdict not in VERDICTS: raise ValueError(f"verdict {self.verdict!r}; allowed: {choices(VERDICTS)}")
 
+# %% ../nbs/31_claims.ipynb #8ce6dca0
 def compare(stated:float, # the value the claim states
             computed:float, # the value computed from the data
             tolerance:float, # the register's tolerance, in the claim's unit
@@ -85,6 +86,7 @@ def dots_turnover(trade:pd.DataFrame, # the `trade` table
     w.index = w.index.astype(int)
     return w.assign(turnover=w.get("exports") + w.get("imports"))
 
+# %% ../nbs/31_claims.ipynb #4e299956
 def _trade_rows(claim, get, value_of, unit_text:str) -> list:
     trade = get("trade")
     rows = []
@@ -121,6 +123,7 @@ def check_trade_total_change(claim, get) -> Check:
         return float((a / b - 1) * 100), f"{y} turnover {a:,.1f} vs {base} {b:,.1f} USD m (exports FOB + imports CIF, calendar years, current USD)"
     return _trade_verdict(claim, _trade_rows(claim, get, value_of, "percent"), f"The stated change of {claim.stated_value:+g} %")
 
+# %% ../nbs/31_claims.ipynb #eb9be748
 def check_trade_total_value(claim, get) -> Check:
     "The pair's turnover in one year, in USD billion, from each reporter's IMF DOTS rows."
     y = _years(claim.period)[0]
@@ -150,6 +153,7 @@ def district_rows(population:pd.DataFrame, # the `population` table
     d = population[area.str.startswith(DISTRICTS[district] + " ") | (area == DISTRICTS[district])]
     return d.sort_values("year")
 
+# %% ../nbs/31_claims.ipynb #4b944f7a
 def nearest(rows:pd.DataFrame, # rows with `year`
             year:int, # the target year
            ) -> pd.Series|None:
@@ -158,6 +162,7 @@ def nearest(rows:pd.DataFrame, # rows with `year`
     dist = (rows["year"].astype(int) - year).abs()
     return rows.loc[dist[dist == dist.min()].index].sort_values("year").iloc[0]
 
+# %% ../nbs/31_claims.ipynb #eace4f30
 def at_year(rows:pd.DataFrame, # one district's rows, with `year` and `population`
             year:int, # the target year
            ) -> tuple:
@@ -176,6 +181,7 @@ def at_year(rows:pd.DataFrame, # one district's rows, with `year` and `populatio
     n = nearest(r, year)
     return float(n.population), f"{int(n.population):,} from {n.year} {n.measure}, the nearest year (no figure on the other side of {year})", rng, [str(n.source_id)]
 
+# %% ../nbs/31_claims.ipynb #c36fe830
 def check_island_population(claim, get) -> Check:
     "The population of the two districts that administer the disputed islands, near the claim's year."
     y = _years(claim.period)[0]
@@ -234,6 +240,7 @@ def check_japanese_residents_1945(claim, get) -> Check:
     return Check("consistent" if ok else "inconsistent",
                  f"The islet and island rows add up to {total:,.0f} ({basis}); difference {d:+,.0f}.", total, "former_residents", src, [row])
 
+# %% ../nbs/31_claims.ipynb #924523f2
 def check_survivors_share_of_1945(claim, get) -> Check:
     "The survivors on the claim's date as a share of the 1945 population (computed from the rows)."
     s = get("former_residents_survivors")
@@ -261,6 +268,7 @@ def place_country(location) -> str|None:
     hits = {c for p, c in PLACE_COUNTRY.items() if re.search(rf"\b{re.escape(p)}\b", str(location))}
     return hits.pop() if len(hits) == 1 else None
 
+# %% ../nbs/31_claims.ipynb #7249e34d
 def find_events(events:pd.DataFrame, # the `events` table
                 period:str, # a claims-register period
                 categories:list|None=None, # event categories
@@ -286,6 +294,7 @@ class EventClaim:
     numbers_in_text: bool = False # the stated value must also appear in the description (e.g. 'eight-point')
     absent_means: str = "" # why finding nothing does not refute the claim
 
+# %% ../nbs/31_claims.ipynb #31572bdc
 _NUM_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
 EVENT_CLAIMS = {
     "abe_russia_visits": EventClaim(("summit_declaration",), "RUS", count=True,
@@ -374,6 +383,7 @@ def check_claim(claim:pd.Series, # one row of the `claims` table
     if fn is None: return Check("not checkable", f"No check is implemented for metric {claim.metric!r} (table {table}).", table=table)
     return fn(claim, get)
 
+# %% ../nbs/31_claims.ipynb #91169f82
 def check_claims(claims:pd.DataFrame, # the `claims` table (or a selection of it)
                  get:Callable=package_get, # table or resource by name
                 ) -> tuple:

@@ -110,6 +110,7 @@ class Parser(argparse.ArgumentParser):
         where = self.prog.removeprefix("kuril").strip()
         self.exit(2, f"kuril: error: {where + ': ' if where else ''}{' '.join(message.split())}\n")
 
+# %% ../nbs/99_cli.ipynb #70e90c99
 def parser() -> argparse.ArgumentParser:
     "The `kuril` argument parser."
     p = Parser(prog="kuril", description="kuril-research: the data package, the report catalogue and the docs.")

@@ -28,6 +28,7 @@ def reads(path:Path|str|None=None # only what was read from this package folder;
     folder = str(data_dir(path).resolve()) if path else None
     return sorted({n for f, n in _READS if folder in (None, f)})
 
+# %% ../nbs/03_data.ipynb #1a42f318
 def forget_reads() -> None:
     "Start a new read log (the runner calls this before each report)."
     _READS.clear()
@@ -41,10 +42,12 @@ def data_dir(path:Path|str|None=None # a package folder; default: settings `[pat
     "The data package folder."
     return Path(path) if path else load_settings().data_dir
 
+# %% ../nbs/03_data.ipynb #830a714e
 def tables(path:Path|str|None=None) -> list:
     "The names of the tabular resources in the package."
     return [r["name"] for r in read_descriptor(data_dir(path))["resources"] if r.get("profile") == "tabular-data-resource"]
 
+# %% ../nbs/03_data.ipynb #ee66d3ab
 def resource(name:str, # a table name
              path:Path|str|None=None, # the package folder
             ) -> dict:
@@ -99,6 +102,7 @@ def load(name:str, # a table of the data package, e.g. "trade"
     dps = (folder / "datapackage.json").stat()
     return _load(str(folder), name, stamp + (dps.st_mtime_ns,)).copy()
 
+# %% ../nbs/03_data.ipynb #c12d546b
 def sources(name:str|None=None, # a table name; None for every source
             path:Path|str|None=None,
            ) -> pd.DataFrame:
@@ -108,6 +112,7 @@ def sources(name:str|None=None, # a table name; None for every source
     ids = resource(name, path).get("source_ids", [])
     return s[s.source_id.isin(ids)].reset_index(drop=True)
 
+# %% ../nbs/03_data.ipynb #954ea8cb
 def package_hash(path:Path|str|None=None) -> str:
     "A short sha256 over datapackage.json and every table file: the data version a report was made with."
     folder = data_dir(path)
@@ -117,6 +122,7 @@ def package_hash(path:Path|str|None=None) -> str:
         h.update(f.encode()); h.update((folder / f).read_bytes())
     return h.hexdigest()[:12]
 
+# %% ../nbs/03_data.ipynb #d8c74a82
 def tables_hash(names:list, # the tables (or GeoJSON files) a report read
                 path:Path|str|None=None,
                ) -> str:

@@ -101,6 +101,7 @@ def senders(episode:int, # 2014 or 2022
     out = pd.DataFrame(rows, columns=["iso3", "basis"])
     return out.groupby("iso3").basis.agg(lambda b: "; ".join(sorted(set(b)))).reset_index()
 
+# %% ../nbs/26b_donors.ipynb #b28d1ed0
 def hubs(episode:int|None=None, # keep this episode's hubs; None: every episode
          table:pd.DataFrame|None=None, # the `diversion_hubs` table (None: load it)
         ) -> pd.DataFrame:
@@ -118,6 +119,7 @@ def toy_senders() -> pd.DataFrame:
     return pd.DataFrame([{"iso3": i, "country": c, "episode": e, "date": str(e), "measure": "constructed example", "basis": b,
                           "source_id": "example"} for i, c, e, b in rows])
 
+# %% ../nbs/26b_donors.ipynb #476dbddf
 def toy_hubs() -> pd.DataFrame:
     "Two rows in the `diversion_hubs` schema (iso3, episode, statement, source_id)."
     return pd.DataFrame({"iso3": ["CHN", "TUR"], "episode": [2022, 2022], "statement": ["constructed example"] * 2,
@@ -142,6 +144,7 @@ def check_controls(controls:list, # the control partners (ISO3), any set
     out["clean"] = (out.sender_basis == "") & (out.hub_episodes == "")
     return out
 
+# %% ../nbs/26b_donors.ipynb #a9fa1d9f
 def control_warning(controls:list, # the control partners (ISO3)
                     episode:int, # the episode whose senders count
                     senders_table:pd.DataFrame|None=None, # `sanctions_senders` (None: load it)
@@ -171,6 +174,7 @@ def check_years(years, # the years asked for
         raise ParameterError(f"{name}={ys[0]}–{ys[-1]} is outside the world trade matrix; allowed: {lo}–{hi} (the matrix ends in {hi})")
     return ys
 
+# %% ../nbs/26b_donors.ipynb #53fc0ad1
 def donor_table(episode:int=2014, # the episode whose senders are excluded
                 years=range(2006, 2021), # years in which a donor needs positive values in both directions
                 reporter:str="russia", # whose reports: "russia" or "partner"
@@ -204,6 +208,7 @@ def donor_table(episode:int=2014, # the episode whose senders are excluded
     t.attrs.update(episode=episode, years=(ys[0], ys[-1]), reporter=reporter, min_turnover=min_turnover, exclude_hubs=exclude_hubs, treated=treated)
     return t.sort_values(["eligible", "min_turnover_usd_m"], ascending=False).reset_index(drop=True)
 
+# %% ../nbs/26b_donors.ipynb #a7fe2909
 def donor_pool(episode:int=2014, # the episode whose senders are excluded
                years=range(2006, 2021), # years with complete data required
                reporter:str="russia", # whose reports

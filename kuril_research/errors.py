@@ -22,19 +22,24 @@ class KurilError(Exception):
 class SettingsError(KurilError):
     "`settings.ini` is malformed: names the file, section and key."
 
+# %% ../nbs/00_errors.ipynb #a97e5aa5
 class RawError(KurilError):
     "A raw source file or folder is missing or unreadable: names the path."
 
+# %% ../nbs/00_errors.ipynb #a8a58aab
 class DataFormatError(KurilError):
     "A CSV does not parse as its schema says: names the file, line and column."
 
+# %% ../nbs/00_errors.ipynb #081d1de8
 class ValidationError(KurilError):
     "A data package table breaks its schema: names the file, row, field and rule."
 
+# %% ../nbs/00_errors.ipynb #304d40f4
 class UnknownNameError(KurilError, KeyError):
     "An unknown table, report, event, partner or source: names it and lists the valid ones."
     def __str__(self): return self.args[0]
 
+# %% ../nbs/00_errors.ipynb #a14cadd3
 class ParameterError(KurilError):
     "An analysis parameter is unknown, of the wrong type or out of range: names it and what is allowed."
 
@@ -42,9 +47,11 @@ class ParameterError(KurilError):
 class ManifestError(KurilError):
     "The snapshot manifest or its inputs (ORIGINS.md, PROVENANCE.md) disagree or are malformed: names the file and entry."
 
+# %% ../nbs/00_errors.ipynb #ec1d01f7
 class FetchError(KurilError):
     "A raw file could not be downloaded, or the download does not match the manifest: names the file and its origin."
 
+# %% ../nbs/00_errors.ipynb #c9ac2c53
 class UpdateError(KurilError):
     "A publisher's API failed or answered in an unexpected form: names the source and what happened."
 

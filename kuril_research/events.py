@@ -107,6 +107,7 @@ def short_label(text:str, # an event description
     head = str(text).split(":")[0].split(";")[0].strip()
     return textwrap.shorten(head, width=width, placeholder="…")
 
+# %% ../nbs/27_events.ipynb #1f4ff40b
 def event_markers(events:pd.DataFrame, # a selection of events
                   width:int=30, # label length
                   with_year:bool=True, # prefix the year, e.g. "2014 Japan's first measures…"
@@ -163,6 +164,7 @@ def clusters(x:np.ndarray, # positions, sorted
         else: out.append([i])
     return out
 
+# %% ../nbs/27_events.ipynb #a9ab72ea
 def _draw_lanes(ax, events:pd.DataFrame, lanes:list, span:float):
     x = year_fraction(events["date"]).to_numpy()
     g = events["category"].astype("string").map(group_of).to_numpy()

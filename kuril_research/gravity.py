@@ -93,6 +93,7 @@ def policy_terms(japan_split:bool=True # Japan's own dummies included
     "The names of the policy dummies `policy_dummies` makes."
     return ["snd_to_rus", "rus_to_snd"] + (["jpn_to_rus", "rus_to_jpn"] if japan_split else [])
 
+# %% ../nbs/26a_gravity.ipynb #3d6ca809
 def policy_dummies(flows:pd.DataFrame, # directed flows (`directed_flows`)
                    snd:pd.DataFrame, # the senders of one episode (`senders`): iso3, first_year
                    japan_split:bool=True, # Japan's flows get their own dummies
@@ -125,6 +126,7 @@ def fe_ids(panel:pd.DataFrame # flows with exporter, importer, year, pair
     p["pair_id"] = pd.factorize(p.pair, sort=True)[0].astype("int32")
     return p
 
+# %% ../nbs/26a_gravity.ipynb #a6be845a
 def drop_separated(panel:pd.DataFrame # panel with trade and the fixed-effect ids
                   ) -> pd.DataFrame:
     "Drop flows in a fixed-effect group whose trade is all zero (PPML separates them; estimates unchanged)."
@@ -132,6 +134,7 @@ def drop_separated(panel:pd.DataFrame # panel with trade and the fixed-effect id
     for fe in FES: keep &= panel.groupby(fe)["trade"].transform("sum").to_numpy() > 0
     return panel[keep].reset_index(drop=True)
 
+# %% ../nbs/26a_gravity.ipynb #0d41a09e
 def drop_singletons(panel:pd.DataFrame # panel with the fixed-effect ids
                    ) -> pd.DataFrame:
     "Drop, repeatedly, flows alone in a fixed-effect group (as pyfixest's fixef_rm='singleton'; estimates unchanged)."
@@ -142,6 +145,7 @@ def drop_singletons(panel:pd.DataFrame # panel with the fixed-effect ids
         if keep.all(): return p.reset_index(drop=True)
         p = p[keep]
 
+# %% ../nbs/26a_gravity.ipynb #d926bf08
 def fit_plain(panel:pd.DataFrame, # panel with the policy dummies, exporter, importer, year, pair
               terms:list, # the policy terms
              ):
@@ -149,6 +153,7 @@ def fit_plain(panel:pd.DataFrame, # panel with the policy dummies, exporter, imp
     import pyfixest as pf
     return pf.fepois(f"trade ~ {' + '.join(terms)} | exporter^year + importer^year + pair", data=panel, vcov={"CRV1": "pair"})
 
+# %% ../nbs/26a_gravity.ipynb #219436d4
 def estimates(fit, # a fitted pyfixest Fepois
               terms:list, # the terms to show
              ) -> pd.DataFrame:
@@ -158,6 +163,7 @@ def estimates(fit, # a fitted pyfixest Fepois
     for c in ["coef", "lo", "hi"]: t[f"pct_{c}"] = 100 * np.expm1(t[c])
     return t
 
+# %% ../nbs/26a_gravity.ipynb #676653b3
 def _deviance(y, mu):
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(2 * np.sum(np.where(y == 0, 0, y * np.log(y / mu)) - (y - mu)))
@@ -246,6 +252,7 @@ def panel(years:tuple=(2006, 2020), # (first, last) year
     p = policy_dummies(directed_flows(tuple(years), rule), snd, japan_split, rule)
     return drop_singletons(drop_separated(fe_ids(p)))
 
+# %% ../nbs/26a_gravity.ipynb #aaeefadc
 def event_terms(p:pd.DataFrame, # the panel
                 snd:pd.DataFrame, # the senders
                 base_year:int=2013, # the reference year (last year before the episode)
@@ -265,6 +272,7 @@ def event_terms(p:pd.DataFrame, # the panel
             if y != base_year: cols[f"{g}_{y}"] = (m & (p.year == y)).astype("int8").to_numpy(); terms.append(f"{g}_{y}")
     return pd.concat([p, pd.DataFrame(cols, index=p.index)], axis=1), terms
 
+# %% ../nbs/26a_gravity.ipynb #5d87f455
 def _fit(version:str, years:tuple, rule:str, episode:int, which:str, japan_split:bool, model:str, base_year:int) -> dict:
     "The uncached fit (`version` only keys the cache)."
     p = panel(years, rule, episode, which, japan_split)

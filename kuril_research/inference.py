@@ -26,6 +26,7 @@ def did_all(wide:np.ndarray, # years × units matrix of log values (balanced)
     n = delta.size
     return delta - (delta.sum() - delta) / (n - 1)
 
+# %% ../nbs/26d_inference.ipynb #2ca1385e
 def pre_sd(wide:np.ndarray, # years × units matrix of log values
            post:np.ndarray, # boolean per year: the treated period
           ) -> np.ndarray:
@@ -34,6 +35,7 @@ def pre_sd(wide:np.ndarray, # years × units matrix of log values
     diff = wide - (wide.sum(axis=1, keepdims=True) - wide) / (n - 1)
     return diff[~post].std(axis=0, ddof=1)
 
+# %% ../nbs/26d_inference.ipynb #4b9d22f5
 def ri_p(estimates:np.ndarray, # the statistic with each unit as treated
          i:int, # position of the real treated unit
         ) -> float:
@@ -41,6 +43,7 @@ def ri_p(estimates:np.ndarray, # the statistic with each unit as treated
     a = np.abs(np.asarray(estimates, dtype=float))
     return float((a >= a[i] - 1e-12).mean())
 
+# %% ../nbs/26d_inference.ipynb #409911b3
 def bdm(wide:np.ndarray, # years × units matrix of log values
         post:np.ndarray, # boolean per year: the treated period
         i:int, # position of the treated unit
@@ -134,6 +137,7 @@ def binomial_band(rate:float, # the nominal rejection probability
     lo, hi = stats.binom.interval(level, sims, rate)
     return lo / sims, hi / sims
 
+# %% ../nbs/26d_inference.ipynb #8c1fd5a0
 def size_table(sims:int=2000, # panels per scenario
                seed:int=2, # random seed
                alpha:float=0.05, # the test level
@@ -147,6 +151,7 @@ def size_table(sims:int=2000, # panels per scenario
     t.attrs.update(sims=sims, alpha=alpha, band=binomial_band(alpha, sims))
     return t
 
+# %% ../nbs/26d_inference.ipynb #bbd9f155
 def choose_default(table:pd.DataFrame, # from `size_table`
                   ) -> str:
     "The method that stays inside the band's upper end in every null row with ≥ 30 donors, and of those the most powerful."

@@ -47,6 +47,7 @@ def rows_1945(former:pd.DataFrame # the `former_residents` table
     return former[(former["measure"].astype("string") == "population") & former["area_type"].astype("string").isin(["islet", "island"])
                   & (pd.to_datetime(former["date"]) == pd.Timestamp("1945-08-15"))]
 
+# %% ../nbs/29_islands.ipynb #9b0e9758
 def residents_1945(former:pd.DataFrame # the `former_residents` table
                   ) -> pd.Series:
     "The 1945-08-15 Japanese population by island, summed over the islet and island rows."

@@ -63,6 +63,7 @@ def read_geojson(name:str, # a GeoJSON resource of the data package, e.g. "islan
     except (UnicodeDecodeError, json.JSONDecodeError) as e: raise DataFormatError(f"{label}: not valid UTF-8 JSON ({e})") from None
     return check_geojson(fc, label)
 
+# %% ../nbs/28_maps.ipynb #718ecd3d
 def geometry_resources(path:Path|str|None=None # the package folder
                       ) -> list:
     "The names of the GeoJSON resources in the data package."
@@ -142,6 +143,7 @@ def island_of(feature:dict # a feature of the islands GeoJSON
     if isl not in ISLAND_ORDER: raise DataFormatError(f"islands geometry: polygon with island {isl!r}; expected one of {choices(ISLAND_ORDER)}")
     return isl
 
+# %% ../nbs/28_maps.ipynb #dab60faf
 def island_names(fc:dict # the islands GeoJSON
                 ) -> dict:
     "Island -> (Japanese romanised name, Japanese name), from the features' properties."
@@ -152,6 +154,7 @@ def island_names(fc:dict # the islands GeoJSON
         out.setdefault(isl, (ja or isl, str(p.get("name_ja", "")).strip()))
     return {k: out[k] for k in ISLAND_ORDER if k in out}
 
+# %% ../nbs/28_maps.ipynb #797ee6e2
 def island_label(island:str, # the island (Russian name)
                  names:dict, # from `island_names`
                  kanji:bool=True, # include the Japanese name in kanji

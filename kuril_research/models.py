@@ -251,6 +251,7 @@ def first_post_year(date, # the event's date
     d = pd.Timestamp(date)
     return d.year if d.month <= 6 else d.year + 1
 
+# %% ../nbs/26_models.ipynb #209aa2d2
 def event_rule(dates:dict, # event id -> date
                lo:int, hi:int, # the years the indicators cover
                what:str="the trade data", # what covers lo–hi

@@ -42,6 +42,7 @@ def one_of(allowed, # the allowed values (for a list parameter: each element)
                 raise ParameterError(f"parameter {name}={value!r}: {v!r} is not allowed; allowed: {choices(allowed)}")
     return rule
 
+# %% ../nbs/20_params.ipynb #4e01a1c5
 def within(lo:int, # smallest allowed value
            hi:int, # largest allowed value
            what:str="", # what the range is, e.g. "the years covered by trade"
@@ -52,12 +53,14 @@ def within(lo:int, # smallest allowed value
             raise ParameterError(f"parameter {name}={value!r}: outside {what or 'the allowed range'} ({lo}–{hi})")
     return rule
 
+# %% ../nbs/20_params.ipynb #181ea9e0
 def non_empty():
     "A rule: a list parameter selects at least one value."
     def rule(name, value):
         if len(value) == 0: raise ParameterError(f"parameter {name}=[]: selects nothing; give at least one value")
     return rule
 
+# %% ../nbs/20_params.ipynb #9933af99
 def all_of(*rules):
     "A rule that applies several rules in turn."
     def rule(name, value):
@@ -111,6 +114,7 @@ def assigned_names(sources:list # cell sources (Python, as IPython stores them i
                 names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
 
+# %% ../nbs/20_params.ipynb #f35c7b04
 def _own_names(ns:dict) -> set:
     "Names the notebook's own cells bind: every input IPython ran except papermill's injected cells."
     cells = ns.get("In")
@@ -123,6 +127,7 @@ class Params(dict):
         try: return self[k]
         except KeyError: raise AttributeError(k) from None
 
+# %% ../nbs/20_params.ipynb #e20420e7
 def check_parameters(ns:dict, # the notebook's namespace: pass `globals()`
                      rules:dict|None=None, # parameter name -> rule (see `one_of`, `within`, `years_covered`)
                      order:tuple=(), # pairs (a, b) that must satisfy a <= b

@@ -82,6 +82,7 @@ def line(ax, # the axes
     if alone.any(): ax.plot(x[alone], g.to_numpy()[alone], "o", color=ln.get_color(), ms=4)
     return ln
 
+# %% ../nbs/21_plots.ipynb #a1e11acc
 def points(ax, # the axes
            s:pd.Series, # scattered observations
            label:str|None=None,
@@ -98,6 +99,7 @@ def year_fraction(d:pd.Series # dates
     start = pd.to_datetime(d.dt.year.astype(str) + "-01-01")
     return d.dt.year + (d - start).dt.days / (365 + d.dt.is_leap_year.astype(int))
 
+# %% ../nbs/21_plots.ipynb #2810bdbc
 def mark_events(ax, # the axes, with its data already drawn (call it last: it raises the top of the y axis)
                 events:pd.DataFrame, # columns `date` and `label`
                 years:bool=True, # x axis in years (True) or dates

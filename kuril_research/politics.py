@@ -48,6 +48,7 @@ def pair_distances(ideal_points:pd.DataFrame, # the `unga_ideal_points` table
                                       "lo": gap, "hi": spread}))
     return pd.concat(rows, ignore_index=True).sort_values(["pair", "year"]).reset_index(drop=True)
 
+# %% ../nbs/30_politics.ipynb #03ac66a0
 def distance_did(pairs:pd.DataFrame, # from `pair_distances`
                  pair:str, # the pair of interest, e.g. "JPN–RUS"
                  first_post:int, # the first year after
@@ -146,6 +147,7 @@ def trend_r(s:pd.Series # indexed by year
     s = s.astype(float).dropna()
     return float(np.corrcoef(s.index.to_numpy(dtype=float), s.to_numpy())[0, 1]) if len(s) > 2 else np.nan
 
+# %% ../nbs/30_politics.ipynb #4e088a8c
 def lead_lag_caveats(levels:pd.DataFrame, # `lead_lag` on levels
                      changes:pd.DataFrame, # `lead_lag` on differences
                      x:pd.Series, y:pd.Series, # the two series

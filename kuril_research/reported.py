@@ -27,6 +27,7 @@ def reported_period(period:str, # a period code of the reported tables
     mt = re.search(r"(\d{4})", p)
     return (int(mt.group(1)) if mt else None), "other"
 
+# %% ../nbs/24_reported.ipynb #cf63802a
 PRODUCT_GROUPS = [ # (group, pattern on the product name, lower case); the first match wins
     ("mineral fuels (total)", r"mineral fuels|^energy|^fuel|oil / coal / lng"),
     ("LNG", r"\blng\b|liquefied natural gas|\blpg\b"),

@@ -20,6 +20,7 @@ def esc(x) -> str:
     "Text from the data, safe to put in HTML or Markdown."
     return "" if x is None or (isinstance(x, float) and pd.isna(x)) else html.escape(str(x), quote=True)
 
+# %% ../nbs/22_reporting.ipynb #a9e623e1
 def fmt(x, # a number (or None/NaN for missing)
         digits:int=1, # decimals
         unit:str="", # appended after a space
@@ -29,6 +30,7 @@ def fmt(x, # a number (or None/NaN for missing)
     s = f"{x:,.{digits}f}"
     return f"{s} {unit}".strip()
 
+# %% ../nbs/22_reporting.ipynb #a1ac73a9
 def num(x, # a number in a table cell
        ) -> str:
     "A table number without exponent: whole numbers as such, others to three decimals at most (trailing zeros dropped), tiny ones as '< 0.001'."
@@ -67,6 +69,7 @@ def key_numbers(rows:list, # (label, value, note) tuples; value already formatte
     display(table_html(df, title), metadata={FINDING: finding} if finding else None)
     return df
 
+# %% ../nbs/22_reporting.ipynb #44478afc
 def finding(question:str, # the report's question, one sentence
             answer:str, # the verdict line (e.g. `verdicts.Verdict.line`)
             number:str, # the key number, formatted as the report shows it
@@ -80,6 +83,7 @@ def finding(question:str, # the report's question, one sentence
             metadata={FINDING: f})
     return f
 
+# %% ../nbs/22_reporting.ipynb #88a415b6
 def show_parameters(params:dict # the checked parameters
                    ):
     "Display the parameters a report was run with."
@@ -104,6 +108,7 @@ def sources_table(tables:list|None=None, # table names; default: every table the
     display(table_html(df, "Sources"))
     return df
 
+# %% ../nbs/22_reporting.ipynb #84d04806
 def _git(*args) -> str|None:
     try:
         out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,

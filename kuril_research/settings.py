@@ -31,6 +31,7 @@ class Report:
     notebook: Path # the analysis notebook, absolute
     parameters: dict = field(default_factory=dict) # parameter name -> value as written in settings.ini
 
+# %% ../nbs/01_settings.ipynb #c6c8e0a7
 @dataclass(frozen=True)
 class Settings:
     "The parsed `settings.ini`."

@@ -32,6 +32,7 @@ def ar1(rng:np.random.Generator, # random generator
     for t in range(1, years): out[:, t] = rho * out[:, t - 1] + e[:, t]
     return out
 
+# %% ../nbs/26c_synth.ipynb #46efead8
 def simulated_panels(sims:int=1, # number of panels
                      donors:int=40, # untreated units (the treated one, unit 0, is added)
                      years:int=13, # periods
@@ -82,6 +83,7 @@ def log_index(panel:pd.DataFrame, # partner, year, value (positive)
     if missing: raise ParameterError(f"pre_years: {missing[0]} is not a year of the panel ({w.index.min()}–{w.index.max()})")
     return w - w.loc[pre].mean()
 
+# %% ../nbs/26c_synth.ipynb #28defa01
 def _check_units(wide, treated, donors, years):
     if treated not in wide.columns: raise UnknownNameError(f"treated={treated!r} is not a partner of the panel")
     if treated in donors: raise ParameterError(f"donors: the treated unit {treated} cannot be a donor")
@@ -112,6 +114,7 @@ def fit_weights(wide:pd.DataFrame, # year × unit outcome (e.g. from `log_index`
     w = np.clip(np.asarray(sc.W, dtype=float), 0, None)
     return pd.Series(w / w.sum(), index=donors, name="weight")
 
+# %% ../nbs/26c_synth.ipynb #d25f1934
 def gap_series(wide:pd.DataFrame, # year × unit outcome
                treated:str, # the treated unit
                weights:pd.Series, # donor weights
@@ -120,6 +123,7 @@ def gap_series(wide:pd.DataFrame, # year × unit outcome
     synth = wide[list(weights.index)].to_numpy() @ weights.to_numpy()
     return pd.Series(wide[treated].to_numpy() - synth, index=wide.index, name="gap")
 
+# %% ../nbs/26c_synth.ipynb #ee5db4ad
 def rmspe(gap:pd.Series, # a gap series
           years, # the years averaged
          ) -> float:
@@ -146,6 +150,7 @@ def placebos(wide:pd.DataFrame, # year × unit outcome
     t["treated"] = t.unit == treated
     return t.sort_values("rank").reset_index(drop=True)
 
+# %% ../nbs/26c_synth.ipynb #8cef94fa
 def rank_p(table:pd.DataFrame, # from `placebos`
            treated:str, # the real treated unit
            column:str="ratio", # the statistic ranked (larger = more extreme)
@@ -185,6 +190,7 @@ def restricted_p(table:pd.DataFrame, # from `placebos`
     keep = t[t.pre_rmspe <= fit_factor * t.pre_rmspe[treated]].reset_index()
     return rank_p(keep, treated), len(keep)
 
+# %% ../nbs/26c_synth.ipynb #85299043
 def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_post_gap, rank, n_units)
             alpha:float=0.05, # the test level
             fit_factor:float=5.0, # see `restricted_p`

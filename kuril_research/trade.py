@@ -129,6 +129,7 @@ def annual_rates(fx:pd.DataFrame, # the `fx` table
     out.attrs["partial"] = partial
     return out
 
+# %% ../nbs/23_trade.ipynb #27368050
 def convert(s:pd.Series, # values indexed by year
             from_currency:str, # the currency of `s`
             to_currency:str, # the currency wanted
@@ -190,6 +191,7 @@ def overlap(a:pd.Series, # the earlier source, indexed by year
     both["diff_pct"] = 100 * both["diff"] / both["earlier"]
     return both
 
+# %% ../nbs/23_trade.ipynb #ee708657
 def chain(a:pd.Series, # the earlier source, indexed by year
           b:pd.Series, # the later source
           tolerance:float, # the largest absolute difference accepted in the overlap (units of the series)
@@ -265,6 +267,7 @@ def russia_panel(trade:pd.DataFrame, # the `trade` table
     out.attrs["max_abs_diff"] = max(p.attrs.get("max_abs_diff", 0.0) for p in parts) if parts else np.nan
     return out
 
+# %% ../nbs/23_trade.ipynb #113e9dfd
 def partner_panel(trade:pd.DataFrame, # the `trade` table
                   partners:list, # partners, treated first
                   flow:str, # the flow from Russia's side: "exports" (= the partner's imports from Russia), "imports", "turnover"
@@ -292,6 +295,7 @@ def reporter_panel(trade:pd.DataFrame, # the `trade` table
     if reporter == "partner": return partner_panel(trade, partners, flow)
     raise UnknownNameError(f"unknown reporter {reporter!r}; reporters: {choices(REPORTERS)}")
 
+# %% ../nbs/23_trade.ipynb #a632e0cc
 def panel_years(trade:pd.DataFrame, # the `trade` table
                 reporter:str, # "Russia" or "partner"
                ) -> tuple:
@@ -321,6 +325,7 @@ def pair_rows(trade:pd.DataFrame, # the `trade` table
                              f"sources with rows in those years: {choices(pair_sources(trade, start_year, end_year)) or 'none'}")
     return df.sort_values(["reporter", "flow", "source_id", "year"]).reset_index(drop=True)
 
+# %% ../nbs/23_trade.ipynb #10a08daa
 def pair_sources(trade:pd.DataFrame, start_year:int|None=None, end_year:int|None=None) -> list:
     "The source ids with Japan–Russia rows (in the years given)."
     jp_ru = (trade["reporter"].astype(str).eq("JPN") & trade["partner"].astype(str).isin(RUSSIA_SIDE)) | (
@@ -329,6 +334,7 @@ def pair_sources(trade:pd.DataFrame, start_year:int|None=None, end_year:int|None
     if start_year is not None: df = df[df["year"].between(start_year, end_year)]
     return sorted(df["source_id"].astype(str).unique())
 
+# %% ../nbs/23_trade.ipynb #513ab272
 def series_label(reporter:str, # reporter code
                  flow:str, # "exports", "imports" or "turnover"
                  source:str, # source id
@@ -375,6 +381,7 @@ def pair_mirrors(trade:pd.DataFrame, # the `trade` table
     cols = ["year", "flow", "russia_source", "japan_source", "russia_reported", "japan_reported", "gap", "gap_pct"]
     return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
 
+# %% ../nbs/23_trade.ipynb #cdfe92d3
 def pair_shares(trade:pd.DataFrame, # the `trade` table
                 start_year:int, end_year:int, # years
                 source:str, # a source id or "all"

@@ -23,6 +23,7 @@ def read_descriptor(data_dir:Path # the package folder
     try: return json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e: raise ValidationError(f"{p} line {e.lineno}: invalid JSON ({e.msg})") from None
 
+# %% ../nbs/02_validate.ipynb #fda9be81
 def resource_of(dp:dict, name:str) -> dict|None:
     "The resource descriptor called `name`, or None."
     return next((r for r in dp["resources"] if r["name"] == name), None)
@@ -49,6 +50,7 @@ def numbers(s:pd.Series # strings of a number column ("" = missing), already che
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return pd.to_numeric(s.replace("", None)).astype("float64")
 
+# %% ../nbs/02_validate.ipynb #fe3bf981
 def fail_at(file, row_idx, field, value, rule):
     raise ValidationError(f"{file} row {int(row_idx) + 2} field {field}: {value!r} breaks {rule}")
 

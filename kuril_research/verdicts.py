@@ -36,6 +36,7 @@ class ResultSet:
             if v is not None and not (0 <= v <= 1): raise ParameterError(f"ResultSet {k}={v!r}: a p-value is between 0 and 1")
         if not (0 < self.alpha < 1): raise ParameterError(f"ResultSet alpha={self.alpha!r}: a level is between 0 and 1")
 
+# %% ../nbs/22a_verdicts.ipynb #27fa0dd6
 @dataclass
 class Verdict:
     "The grade, its one line and the sentences, one per test."
@@ -60,12 +61,14 @@ def pfmt(p:float # a p-value
     if p < 0.001: return "< 0.001"
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
+# %% ../nbs/22a_verdicts.ipynb #375df3f2
 def peq(p:float # a p-value
        ) -> str:
     "'p = 0.29' or 'p < 0.001'."
     f = pfmt(p)
     return f"p {f}" if f.startswith("<") else f"p = {f}"
 
+# %% ../nbs/22a_verdicts.ipynb #d742a21c
 def _num(x, unit):
     s = f"{x:+.0f}" if unit == "%" else f"{x:+.3f}"
     return f"{s} %" if unit == "%" else f"{s} {unit}".rstrip()

@@ -24,6 +24,7 @@ def curated_source_ids() -> set:
     files = sorted(curated_path("sources_polgeo.csv").parent.glob("sources_*.csv"))
     return {i for p in files for i in read_csv(p, {"source_id": "string"}, name=f"kuril_research/curated/{p.name}").source_id}
 
+# %% ../../nbs/16_build.claims.ipynb #de380f8d
 def read_claims(path, # the claims register
                 known_sources:set, # the source_ids a document may be
                 label:str="kuril_research/curated/claims.csv",
@@ -39,6 +40,7 @@ def read_claims(path, # the claims register
             raise DataFormatError(f"{label} line {line} column tolerance: {r.tolerance} — a tolerance is >= 0 and needs a stated value")
     return c
 
+# %% ../../nbs/16_build.claims.ipynb #0fab166e
 def claims_table(known_sources:set # the source_ids a document may be
                 ) -> Table:
     "The `claims` table from the curated register."

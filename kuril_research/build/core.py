@@ -99,6 +99,7 @@ def step(fn):
     STEPS[fn.__name__.removeprefix("build_")] = fn
     return fn
 
+# %% ../../nbs/11_build.core.ipynb #26880b34
 def curated_path(name:str # file name in kuril_research/curated/
                 ) -> Path:
     "A project-curated input file (claims register, event category map, source records)."
@@ -106,6 +107,7 @@ def curated_path(name:str # file name in kuril_research/curated/
     if not p.is_file(): raise RawError(f"curated input kuril_research/curated/{name} not found")
     return p
 
+# %% ../../nbs/11_build.core.ipynb #4a0fcf44
 def load_steps() -> dict:
     "Import the step modules and return the registry."
     for m in STEP_MODULES: importlib.import_module(m)
@@ -117,6 +119,7 @@ def page_host(url:str # a page URL
     "The host of a page URL, without `www.`, port or trailing dot."
     return urlsplit(url).hostname.removeprefix("www.").rstrip(".") if urlsplit(url).hostname else ""
 
+# %% ../../nbs/11_build.core.ipynb #142e7021
 def page_id(url:str # the page URL as a compilation gives it
            ) -> str:
     "A stable source_id for a web page: `page.<host>.<6 hex digits of the URL's sha1>`."
@@ -189,6 +192,7 @@ def resource(t:Table, # the table
     if t.compression: r["compression"] = t.compression
     return r
 
+# %% ../../nbs/11_build.core.ipynb #bfaac57d
 def datapackage(resources:list, # resource descriptors
                 sources:pd.DataFrame, # the sources table
                ) -> dict:
@@ -233,6 +237,7 @@ def run_steps(raw_dir:Path, # the raw folder
             tables.append(t); inputs[t.name] = used
     return tables, inputs
 
+# %% ../../nbs/11_build.core.ipynb #affc5225
 def write_package(tables:list, # the tables from `run_steps`
                   inputs:dict, # their inputs
                   out:Path, # an empty folder
@@ -259,6 +264,7 @@ def swap_in(new:Path, # the freshly built folder
         raise
     if old.exists(): shutil.rmtree(old)
 
+# %% ../../nbs/11_build.core.ipynb #244452c7
 def build_package(raw_dir:Path, # the raw folder
                   data_dir:Path, # the package folder to (re)build
                   only:list|None=None, # build only these steps (for development; the swap needs all)
@@ -307,6 +313,7 @@ def temporal_coverage(df:pd.DataFrame # rows with a `year` column
     "The years a table covers, as its coverage states them: `first–last`."
     return f"{df.year.min()}–{df.year.max()}"
 
+# %% ../../nbs/11_build.core.ipynb #569968cc
 def check_unique(df:pd.DataFrame, # the rows about to be written
                  key:list, # the primary key's columns
                  table:str, # the table's name, for the message

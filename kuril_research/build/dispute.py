@@ -159,12 +159,14 @@ def poll_year(fieldwork:str # the fieldwork as the page gives it
     m = _YEAR.search(fieldwork or "")
     return int(m.group(0)) if m else None
 
+# %% ../../nbs/18a_build.dispute.ipynb #23477c60
 def jp_measure(given:str, file:str, line:int) -> str:
     "The short measure name of a Cabinet Office row (`affinity_russia (...)` -> `affinity`)."
     m = given.split(" ")[0].removesuffix("_russia")
     if m not in JP_MEASURES: not_allowed(file, line, "measure", given, [f"{x}_russia" for x in JP_MEASURES])
     return m
 
+# %% ../../nbs/18a_build.dispute.ipynb #9b40efb3
 def _cites(df, file):
     return [(u, t, k, file, f"line {l}") for u, t, k, l in zip(df.source_url, df.source_title, df.source_type, df.attrs["lines"])]
 
@@ -216,6 +218,7 @@ def polls_japan_table(src:RawDir # the raw folder
                                         "relations_not_good; the Cabinet Office's own time-series table (1978–) was not found."})
     return t, _cites(df, JP_POLL_FILE)
 
+# %% ../../nbs/18a_build.dispute.ipynb #5a542630
 def _na(r, c):
     "A cell of a row tuple, None when empty."
     return None if pd.isna(getattr(r, c)) else getattr(r, c)
@@ -234,6 +237,7 @@ def split_answers(fieldwork:str, topic:str, answer:str, value:str, file:str, lin
             return [(fieldwork, a, v) for a, v in zip(parts, vals)]
     raise DataFormatError(f"{file} line {line} column value_pct: {value!r} has {len(vals)} values but neither fieldwork, answer nor question_topic lists as many")
 
+# %% ../../nbs/18a_build.dispute.ipynb #d16487c6
 def polls_russia_table(src:RawDir # the raw folder
                       ) -> tuple:
     "(the `opinion_russia` table, its page citations)."
@@ -291,6 +295,7 @@ def jp_amount(v:str # a cell as printed: 65000, "約65,000", "約7.5億円", "0 
     x = float(m.group(2).replace(",", "")) * {None: 1, "億円": 1e8, "万円": 1e4}[m.group(3)]
     return round(x, 2), m.group(1) is not None
 
+# %% ../../nbs/18a_build.dispute.ipynb #5c3918d8
 def _unit(col):
     return next(u for k, u in _UNITS.items() if col.endswith(k))
 
@@ -339,6 +344,7 @@ def agreements_table(src:RawDir # the raw folder
                        "no 1985 salmon agreement quotas; Russia suspended the 1998 agreement's implementation in 2022."})
     return t, cites
 
+# %% ../../nbs/18a_build.dispute.ipynb #41757799
 def _years(period:str) -> tuple:
     ys = [int(m.group(0)) for m in _YEAR.finditer(period)]
     return (min(ys), max(ys)) if ys else (None, None)
@@ -373,6 +379,7 @@ def seizures_table(src:RawDir # the raw folder
                                         "gaps": "No annual series of seizures was found; only the periods listed."})
     return t, _cites(df, SEIZURES_FILE)
 
+# %% ../../nbs/18a_build.dispute.ipynb #f2d84bc0
 def exchanges_table(src:RawDir # the raw folder
                    ) -> tuple:
     "(the `islands_exchanges` table, its page citations)."

@@ -149,6 +149,7 @@ def read_category_map(path, # the mapping file
             raise DataFormatError(f"{label} line {line} column source_id: {r.source_id!r} — the source of {r.compilation} is {COMPILATIONS[r.compilation][1]!r}")
     return m
 
+# %% ../../nbs/17_build.events.ipynb #af495252
 def map_categories(records:pd.DataFrame, # from `event_records`
                    cmap:pd.DataFrame, # from `read_category_map`
                    label:str="kuril_research/curated/event_categories.csv",
@@ -200,6 +201,7 @@ def read_event_merge(path, # the merge file
         absorbed[r.other_id] = r.event_id
     return m
 
+# %% ../../nbs/17_build.events.ipynb #d6c76f1e
 def unreviewed_pairs(records:pd.DataFrame, # from `map_categories`
                      merge:pd.DataFrame, # from `read_event_merge`
                     ) -> list:

@@ -94,6 +94,7 @@ def geojson_resource(src:RawDir, # the raw folder
                          "features": len(feats), "bbox": [min(xs), min(ys), max(xs), max(ys)], "properties": list(feats[0]["properties"]),
                          "gaps": "No admin-1 (Sakhalin oblast, Hokkaido), EEZ or median-line geometry."})
 
+# %% ../../nbs/19_build.geometry.ipynb #3bd54974
 @step
 def build_geometry(src:RawDir # the raw folder
                   ) -> list:

@@ -34,6 +34,7 @@ def population_measure(given:str # the compilation's `measure` text
     if g.startswith("estimate"): return "estimate"
     return "unclear"
 
+# %% ../../nbs/15_build.islands.ipynb #e0a7fe6d
 def _disputed(v, file, line):
     m = re.fullmatch(r"(yes|no|partly)( \(.+\))?", v)
     if not m: raise DataFormatError(f"{file} line {line} column disputed: {v!r} — expected yes, no or partly (with an optional note)")

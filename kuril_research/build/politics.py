@@ -313,6 +313,7 @@ def wars_table(src:RawDir # the raw folder
                  "Dyad-years of the four wars, one row per state; the Second World War is coded dyadically for 1941–45.",
                  fields, out, ["warnum", "year", "ccode"], {"temporal": f"{out.year.min()}–{out.year.max()}", "wars": int(out.warnum.nunique())})
 
+# %% ../../nbs/18_build.politics.ipynb #8b5f48ae
 def contiguity_table(src:RawDir # the raw folder
                     ) -> Table:
     "The `contiguity` table: spells of direct contiguity."
@@ -335,6 +336,7 @@ def contiguity_table(src:RawDir # the raw folder
                  fields, out, ["conttype", "start"], {"temporal": f"{out.start.min().year}–{out.end.max().year}",
                                                       "gaps": "No contiguity is coded from 1945-08 to 1952-04; the 2016-12 end is the end of the data."})
 
+# %% ../../nbs/18_build.politics.ipynb #8fdcc7d0
 def shared_igos_table(src:RawDir # the raw folder
                      ) -> Table:
     "The `shared_igos` table: IGOs both states are full members of, by year."
@@ -349,6 +351,7 @@ def shared_igos_table(src:RawDir # the raw folder
                  fields, out, ["year"], {"temporal": f"{out.year.min()}–{out.year.max()}",
                                          "gaps": f"No rows for {missing[0]}–{missing[-1]}; the data end in 2014." if missing else "The data end in 2014."})
 
+# %% ../../nbs/18_build.politics.ipynb #6e2f6ac0
 def alliances_table(src:RawDir # the raw folder
                    ) -> Table:
     "The `alliances` table: the ATOP obligations between the two by year."

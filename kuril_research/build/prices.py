@@ -72,6 +72,7 @@ def partial_year(months:pd.Series # the months (YYYY-MM) a source has
     g = m.groupby(m.str[:4])
     return g.agg(lambda s: None if len(s) == 12 else f"partial year ({MONTHS[int(s.min()[5:]) - 1]}–{MONTHS[int(s.max()[5:]) - 1]})")
 
+# %% ../../nbs/14_build.prices.ipynb #125a5cdc
 def fx_from_fed(src:RawDir # the raw folder
                ) -> pd.DataFrame:
     "Federal Reserve H.10 rows of `fx`: JPY, CNY, KRW, INR, DEM per USD; EUR converted from USD per EUR."

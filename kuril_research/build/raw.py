@@ -121,10 +121,12 @@ def read_raw(src:RawDir, # the raw folder
     df.attrs["file"] = rel
     return df
 
+# %% ../../nbs/10_build.raw.ipynb #f56bcdb6
 def fail_at(df:pd.DataFrame, i, col:str, msg:str):
     "Raise `DataFormatError` for row `i` of a raw file read by `read_raw`."
     raise DataFormatError(f"{df.attrs['file']} line {df.at[i, '_line']} column {col}: {msg}")
 
+# %% ../../nbs/10_build.raw.ipynb #ea57c970
 def recode(df:pd.DataFrame, # a frame read by `_read`
          col:str, # the column to recode
          mapping:dict, # value -> new value; any other value is an error

@@ -30,11 +30,13 @@ def reporter_side(text:str # the basis text of a figure (data_basis, or publishe
     "Whose statistic a reported figure is: Japan, Russia or not stated."
     return next((side for pat, side in _SIDE_RULES if re.search(pat, text or "")), "not stated")
 
+# %% ../../nbs/13_build.reported.ipynb #2d1bb4b7
 def release(text:str # the basis text of a figure
            ) -> str:
     "preliminary where the text says so (preliminary, 速報), else not stated."
     return "preliminary" if re.search(r"prelim|速報", text or "", re.I) else "not stated"
 
+# %% ../../nbs/13_build.reported.ipynb #c605e4a4
 def year_basis(period_type:str # the file's period_type, e.g. "fiscal_year (Apr 2022–Mar 2023)"
               ) -> str:
     "calendar, fiscal (Japanese fiscal year, April–March) or not stated."

@@ -225,6 +225,7 @@ def api_snapshot_entries(raw_dir:Path, # the raw folder
              "fetch": {"how": "none", "why": f"an API vintage cannot be re-requested byte for byte; run `kuril data update {meta['source']}` for the latest"}}
             for p in sorted(snap.iterdir()) if p.is_file()]
 
+# %% ../../nbs/10a_build.snapshots.ipynb #7d9a57f6
 def api_snapshots(raw_dir:Path, # the raw folder
                  ) -> list:
     "The dated API snapshot folders in the raw folder (those holding a SNAPSHOT.json), sorted."
@@ -311,6 +312,7 @@ def manifest_path(root:Path, # the project root (the folder of settings.ini)
     "Where the committed manifest lives: `snapshots.json` at the project root."
     return Path(root) / MANIFEST_NAME
 
+# %% ../../nbs/10a_build.snapshots.ipynb #a495d219
 def generate_manifest(raw_dir:Path, # the raw folder
                       data_dir:Path, # the built data package (its datapackage.json names the files the build reads)
                       out:Path|None=None, # where to write it (default: do not write)

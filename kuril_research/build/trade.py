@@ -190,6 +190,7 @@ def customs_release(title:str, # the e-Stat file title, e.g. "Commodity by Count
         if ends and ends[0] <= int(month[5:]) <= ends[-1]: return label.strip()
     return None
 
+# %% ../../nbs/12_build.trade.ipynb #2d2c8a36
 @step
 def build_lng_imports_monthly(src:RawDir # the raw folder
                              ) -> Table:

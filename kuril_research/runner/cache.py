@@ -23,10 +23,12 @@ def sha256(data:bytes|str, # the content
     "The hex sha256 of `data` (text is hashed as UTF-8)."
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
+# %% ../../nbs/41_runner.cache.ipynb #a95770a6
 def canonical(obj) -> str:
     "`obj` as canonical JSON: sorted keys, no whitespace choices left open."
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
+# %% ../../nbs/41_runner.cache.ipynb #85d92c9a
 def notebook_hash(nb:dict, # the analysis notebook as written (a dict or NotebookNode)
                  ) -> str:
     "A hash of the notebook's cleaned source: every cell's type, tags and text; no outputs, counts or metadata."
@@ -48,6 +50,7 @@ def code_version() -> str:
     for p in files: h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return f"{kuril_research.__version__}+{h.hexdigest()[:12]}"
 
+# %% ../../nbs/41_runner.cache.ipynb #ff856934
 def package_versions() -> dict:
     "The versions of Python and of the `KEY_PACKAGES` installed."
     def v(name):
@@ -79,6 +82,7 @@ def tables_read(data_dir:Path, # the data package folder
         todo += [fk["reference"]["resource"] for fk in r.get("schema", {}).get("foreignKeys", [])]
     return sorted(seen)
 
+# %% ../../nbs/41_runner.cache.ipynb #9230f3c0
 def table_hashes(data_dir:Path, # the data package folder
                  names, # table names
                 ) -> dict:
@@ -124,6 +128,7 @@ def atomic_write(path:Path, # the destination
         raise
     return path
 
+# %% ../../nbs/41_runner.cache.ipynb #1ac76a17
 def sweep_temporary(folder:Path, # a folder `atomic_write` writes into
                    ) -> list:
     "Remove temporary files left by a run that was killed (`kill -9` leaves no chance to clean up)."
@@ -146,10 +151,12 @@ def read_manifest(reports_dir:Path, # the reports folder
         raise KurilError(f"{p.parent.name}/{MANIFEST}: no 'reports' object; remove it to rebuild every report")
     return m
 
+# %% ../../nbs/41_runner.cache.ipynb #ea79b5fb
 def manifest_bytes(manifest:dict) -> bytes:
     "The manifest as canonical, readable JSON."
     return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
+# %% ../../nbs/41_runner.cache.ipynb #c9fcd011
 def write_manifest(reports_dir:Path, manifest:dict) -> Path:
     "Write the manifest atomically."
     return atomic_write(Path(reports_dir) / MANIFEST, manifest_bytes(manifest))

@@ -49,11 +49,13 @@ class Param:
     default: object = None # the default as a Python literal, or None when it is an expression
     help: str = "" # the comment after the declaration
 
+# %% ../../nbs/40_runner.catalogue.ipynb #25c5398c
 def source(cell:dict) -> str:
     "A cell's source as one string (notebook JSON may store it as a list of lines)."
     s = cell.get("source", "")
     return "".join(s) if isinstance(s, list) else s
 
+# %% ../../nbs/40_runner.catalogue.ipynb #99f84129
 def read_notebook(path:Path, # an .ipynb file
                   where:str="notebook", # how to name it in errors
                  ) -> dict:
@@ -64,12 +66,14 @@ def read_notebook(path:Path, # an .ipynb file
     for c in nb["cells"]: c["source"] = source(c)
     return nb
 
+# %% ../../nbs/40_runner.catalogue.ipynb #e3615ed2
 def tagged(nb:dict, # a notebook
            tag:str, # a cell tag, e.g. "parameters"
           ) -> int:
     "The index of the first cell tagged `tag`, or -1."
     return next((i for i, c in enumerate(nb["cells"]) if tag in c.get("metadata", {}).get("tags", [])), -1)
 
+# %% ../../nbs/40_runner.catalogue.ipynb #c8befb42
 def _literal(src:str):
     try: return ast.literal_eval(src)
     except (ValueError, SyntaxError): return None
@@ -107,6 +111,7 @@ class Entry:
         "The output file stem under the reports folder: the report name, or `adhoc/NAME--k=v` for an ad-hoc run."
         return f"adhoc/{adhoc_stem(self.name, self.adhoc)}" if self.adhoc else self.name
 
+# %% ../../nbs/40_runner.catalogue.ipynb #2ff793cc
 def adhoc_stem(name:str, # the report name
                overrides:dict, # {parameter: text} given with `-p`
               ) -> str:
@@ -114,6 +119,7 @@ def adhoc_stem(name:str, # the report name
     def safe(v): return v if re.fullmatch(r"[A-Za-z0-9_.,+-]{1,40}", v) else "~" + sha256(v)[:12]
     return name + "".join(f"--{k}={safe(v)}" for k, v in sorted(overrides.items()))
 
+# %% ../../nbs/40_runner.catalogue.ipynb #fe074ae8
 def _typed(report:str, name:str, text:str, decl:dict, origin:str):
     where = f"settings [report {report}] {name}" if origin == "settings" else f"report {report} -p {name}"
     if name not in decl:
@@ -152,6 +158,7 @@ def parse_overrides(pairs:list|None, # `-p` arguments, each `name=value`
         out[name.strip()] = value
     return out
 
+# %% ../../nbs/40_runner.catalogue.ipynb #203046ca
 def select(settings:Settings, # the parsed settings
            names:list|None=None, # report names; None or empty: the whole catalogue
            overrides:dict|None=None, # {name: text} from `-p`

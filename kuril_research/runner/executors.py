@@ -26,17 +26,20 @@ def is_secret(name:str) -> bool:
     "Whether an environment variable's name says it holds a secret."
     return bool(SECRET_NAME.search(name))
 
+# %% ../../nbs/42_runner.executors.ipynb #74179343
 def kernel_env(environ:dict|None=None, # the environment to start from (default: `os.environ`)
               ) -> dict:
     "The environment a report kernel gets: no secrets, one thread per numeric library, matplotlib inline."
     env = dict(os.environ if environ is None else environ)
     return {k: v for k, v in env.items() if not is_secret(k)} | KERNEL_ENV
 
+# %% ../../nbs/42_runner.executors.ipynb #0520a0b0
 def secret_values(environ:dict|None=None) -> list:
     "The values of the secret-looking variables (long enough to be recognised), longest first."
     env = os.environ if environ is None else environ
     return sorted({v for k, v in env.items() if is_secret(k) and len(v) >= 6}, key=len, reverse=True)
 
+# %% ../../nbs/42_runner.executors.ipynb #c51972a8
 def scrub(text:str, # text that may be written to disk
           secrets:list, # `secret_values()`
          ) -> str:
@@ -63,6 +66,7 @@ def kernel_setup(imports=WARM_IMPORTS, # modules to import once per kernel
     _STATE.update(rc=dict(matplotlib.rcParams), env=dict(os.environ), path=list(sys.path),
                   filters=list(warnings.filters), err=numpy.geterr())
 
+# %% ../../nbs/42_runner.executors.ipynb #d60c8981
 def kernel_reset(cwd:str, # the working directory for the next report (its notebook's folder)
                  env:dict, # environment variables the next report gets on top of the kernel's own
                 ) -> None:
@@ -87,6 +91,7 @@ def kernel_reset(cwd:str, # the working directory for the next report (its noteb
     import kuril_research.data as data
     data.forget_reads()
 
+# %% ../../nbs/42_runner.executors.ipynb #d5c07130
 def kernel_reads() -> list:
     "In a report kernel: the tables read since the last reset (`data.reads`)."
     import kuril_research.data as data
@@ -103,6 +108,7 @@ class Failure:
     evalue: str # its message
     traceback: list = field(default_factory=list) # traceback lines (may hold ANSI colours)
 
+# %% ../../nbs/42_runner.executors.ipynb #8456abee
 @dataclass
 class Run:
     "What executing one notebook produced."
@@ -112,9 +118,11 @@ class Run:
     reads: list = field(default_factory=list) # tables read through kuril_research.data
     cell_seconds: float = 0.0 # time spent in the kernel running cells
 
+# %% ../../nbs/42_runner.executors.ipynb #71cb0320
 class KernelStartError(KurilError):
     "A report kernel did not start, twice."
 
+# %% ../../nbs/42_runner.executors.ipynb #2f16a4e7
 def _seconds(cell) -> float:
     ex = cell.get("metadata", {}).get("execution", {})
     a, b = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
@@ -242,6 +250,7 @@ def thread_kernel() -> WarmKernel:
         run_sync(k.start_or_retry)()
     return k
 
+# %% ../../nbs/42_runner.executors.ipynb #250c1e96
 def run_notebook(nb, cwd:str, env:dict, timeout:float|None=None, on_cell=None) -> Run:
     "Run `nb` in this thread's warm kernel (see `WarmKernel.run`); a kernel that cannot start gives a failed `Run`."
     from jupyter_core.utils import run_sync
@@ -250,6 +259,7 @@ def run_notebook(nb, cwd:str, env:dict, timeout:float|None=None, on_cell=None) -
         return Run(nb, "kernel-failed-to-start", Failure(None, "KernelStartError", str(e)))
     return run_sync(k.run)(nb, cwd, env, timeout, on_cell)
 
+# %% ../../nbs/42_runner.executors.ipynb #d3c5e2fd
 def stop_kernels() -> None:
     "Kill every warm kernel of this process."
     with _KLOCK:
@@ -323,6 +333,7 @@ class DaskExecutor:
         self.client.close()
         if self.cluster is not None: self.cluster.close()
 
+# %% ../../nbs/42_runner.executors.ipynb #2ee5e439
 EXECUTORS = {"local": LocalExecutor, "dask": DaskExecutor}
 
 def executor(name:str, # a key of `EXECUTORS`

@@ -25,6 +25,7 @@ def clean(nb, # an executed notebook (NotebookNode)
     nb.nbformat, nb.nbformat_minor = 4, max(nb.get("nbformat_minor", 5), 5)
     return nb
 
+# %% ../../nbs/43_runner.render.ipynb #a85bcde0
 def notebook_bytes(nb) -> bytes:
     "The notebook as the bytes `reports/<name>.ipynb` holds."
     import nbformat
@@ -90,6 +91,7 @@ def markdown_text(source:str) -> str:
     # every `<` becomes the entity, so no tag can start; already-escaped text (`&#x27;`, `&lt;`) renders as meant
     return MarkdownWithMath(renderer=IPythonRenderer(escape=False, exclude_anchor_links=True)).render(source.replace("<", "&lt;"))
 
+# %% ../../nbs/43_runner.render.ipynb #1d29c5aa
 def no_script(source:str) -> str:
     "An HTML output with any `<script>` tag shown as text rather than run."
     return _SCRIPT.sub(r"&lt;\1\2", source)
@@ -111,6 +113,7 @@ def warm_up() -> None:
     import nbformat
     with _LOCK: _exporter().from_notebook_node(nbformat.v4.new_notebook(), resources={"metadata": {"name": ""}})
 
+# %% ../../nbs/43_runner.render.ipynb #ddc0a160
 def shorten(text:str, # an error message, possibly holding the repr of a large value
             limit:int=300, # characters kept
            ) -> str:
@@ -118,10 +121,12 @@ def shorten(text:str, # an error message, possibly holding the repr of a large v
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
+# %% ../../nbs/43_runner.render.ipynb #135000e0
 def plain_traceback(lines:list) -> str:
     "Traceback lines without their ANSI colours."
     return _ANSI.sub("", "\n".join(lines))
 
+# %% ../../nbs/43_runner.render.ipynb #a35b01f9
 def render_html(nb, # a cleaned executed notebook (NotebookNode)
                 title:str, # the page title (the report name)
                 failure=None, # a `Failure` when the report failed

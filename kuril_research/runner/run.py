@@ -36,6 +36,7 @@ class Job:
     timeout: float|None = None # seconds per cell
     good: str = "" # file name of the last good page, linked from a failure page
 
+# %% ../../nbs/44_runner.run.ipynb #221b3317
 @dataclass
 class Result:
     "What a worker hands back for one report."
@@ -49,6 +50,7 @@ class Result:
     seconds: float = 0.0 # wall time on the worker, execution and rendering
     rejected: str = "" # the check cell's message when it rejected a parameter value (see `check_cell`)
 
+# %% ../../nbs/44_runner.run.ipynb #94714b14
 def check_cell(nb:dict, # a parameterised analysis notebook
               ) -> int:
     "The index of the analysis's check cell: the first code cell after its parameters (-1 when it has none)."
@@ -56,6 +58,7 @@ def check_cell(nb:dict, # a parameterised analysis notebook
     if i < 0: return -1
     return next((j for j in range(i + 1, len(nb["cells"])) if nb["cells"][j]["cell_type"] == "code"), -1)
 
+# %% ../../nbs/44_runner.run.ipynb #1c2762ea
 def rejected_by_check(nb:dict, # the parameterised notebook that ran
                       failure, # its `Failure`, or None
                      ) -> str:
@@ -63,6 +66,7 @@ def rejected_by_check(nb:dict, # the parameterised notebook that ran
     if failure is None or failure.cell is None or failure.ename != "ParameterError": return ""
     return failure.evalue if failure.cell <= check_cell(nb) else ""
 
+# %% ../../nbs/44_runner.run.ipynb #9c23253d
 def _no_iri_grammar():
     # jsonschema imports rfc3987_syntax, when it is installed, only to check the "iri" format, which notebook
     # schemas never use; the package compiles a grammar at import, seconds here. Keep it out of this process.
@@ -98,12 +102,14 @@ class Step:
     key: str # the cache key of `inputs`
     reason: str|None # why it runs; None when its output is current
 
+# %% ../../nbs/44_runner.run.ipynb #36033043
 def record_of(manifest:dict, # the manifest
               e:Entry, # a catalogue entry
              ) -> dict|None:
     "The manifest record of `e`: its catalogue record, or for an ad-hoc run (`-p`) the record of that run."
     return manifest.get("adhoc", {}).get(e.stem) if e.adhoc else manifest.get("reports", {}).get(e.name)
 
+# %% ../../nbs/44_runner.run.ipynb #cf338dda
 def known_declarations(manifest:dict) -> dict:
     "{notebook hash: {name: `Param`}} for every notebook the manifest knows."
     out = {}
@@ -113,6 +119,7 @@ def known_declarations(manifest:dict) -> dict:
             out[h] = {n: Param(n, p["type"], p.get("default"), p.get("help", "")) for n, p in d.items()}
     return out
 
+# %% ../../nbs/44_runner.run.ipynb #d180cdf3
 def plan(settings:Settings, # the parsed settings
          entries:list, # `Entry`s from `select`
          manifest:dict, # the current manifest
@@ -178,6 +185,7 @@ def append_log(reports_dir:Path, events:list) -> None:
     with open(Path(reports_dir) / RUN_LOG, "a", encoding="utf-8") as f:
         f.write("".join(json.dumps(e, sort_keys=True) + "\n" for e in events))
 
+# %% ../../nbs/44_runner.run.ipynb #62f785b1
 def read_log(reports_dir:Path) -> list:
     "The run log's events (a line cut short by a killed run is skipped)."
     p = Path(reports_dir) / RUN_LOG
@@ -188,10 +196,12 @@ def read_log(reports_dir:Path) -> list:
         except ValueError: continue
     return out
 
+# %% ../../nbs/44_runner.run.ipynb #223afd0c
 def last_runs(reports_dir:Path) -> dict:
     "{report: its last executed (not cached) run-log event}."
     return {e["report"]: e for e in read_log(reports_dir) if "report" in e and not e.get("cached") and not e.get("adhoc")}
 
+# %% ../../nbs/44_runner.run.ipynb #33f7317d
 def _now() -> str: return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 def write_index(settings:Settings, manifest:dict) -> Path:
@@ -235,6 +245,7 @@ def rejection(settings:Settings, # the parsed settings
                 event | {"given": "settings", "settings": given})
     return f"report {e.name}: {message}", event
 
+# %% ../../nbs/44_runner.run.ipynb #35d63d2b
 class lock_reports:
     "An exclusive lock on the reports folder (`filelock`, an OS lock the kernel drops when its process dies); its holder (pid, start) beside it."
     def __init__(self, reports_dir:Path, # the reports folder
@@ -267,6 +278,7 @@ class lock_reports:
         self.holder.unlink(missing_ok=True)
         self.lock.release()
 
+# %% ../../nbs/44_runner.run.ipynb #4c87f4ca
 def _job(settings:Settings, step:Step, manifest:dict, timeout) -> Job:
     e = step.entry
     rec = record_of(manifest, e) or {}
@@ -445,6 +457,7 @@ def catalogue_rows(settings:Settings) -> list:
                      "rejected": rejected.get(name)})
     return rows
 
+# %% ../../nbs/44_runner.run.ipynb #f3563f7e
 def rejected_settings(settings:Settings) -> dict:
     "{report: one line naming the settings section and key} for each catalogue value its check cell rejected at the last run."
     out = {}

@@ -33,6 +33,7 @@ def page_name(nb:Path) -> str:
     "The site page of a notebook, named as nbdev names it."
     return nbpath2html(Path(nb)).stem
 
+# %% ../../nbs/50_site.myst.ipynb #2de6e9b6
 def library_notebooks(nbs:Path # the notebooks folder
                      ) -> list:
     "The notebooks that become API pages: every notebook directly in `nbs/` except the home page, in reading order."
@@ -50,6 +51,7 @@ def source_link(fn:str # a fully qualified name, e.g. kuril_research.settings.lo
     m = re.search(rf"^[ \t]*(?:async[ \t]+def|def|class)[ \t]+{re.escape(fn.rsplit('.', 1)[-1])}\b", text, re.M)
     return f"{gh}#L{text.count(chr(10), 0, m.start()) + 1}" if m else gh
 
+# %% ../../nbs/50_site.myst.ipynb #b9c81ce1
 class DocRenderer(MarkdownRenderer):
     "`show_doc` as plain Markdown: heading, signature with docments, docstring, source link."
     def _repr_markdown_(self):
@@ -87,6 +89,7 @@ def cell_options(src:str # a code cell's source
         i += 1
     return opts, "".join(lines[i:]).lstrip("\n")
 
+# %% ../../nbs/50_site.myst.ipynb #176a144e
 def option_tags(opts:dict # from `cell_options`
                ) -> list:
     "The myst-nb tags the options mean."
@@ -99,6 +102,7 @@ def api_label(page:str, # the page, e.g. settings
     "The MyST label of a `show_doc` heading: nbdev's page and anchor (`settings.settings.load`)."
     return f"{page}.{name.strip().lower()}"
 
+# %% ../../nbs/50_site.myst.ipynb #a9e0a2e0
 def site_links(md:str, # Markdown
                doc_base:str, # the hosted docs URL nbdev links to, e.g. https://org.github.io/repo/
               ) -> str:

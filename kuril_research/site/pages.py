@@ -19,14 +19,17 @@ def myst_slug(s:str) -> str:
     "The anchor MyST gives a heading (GitHub's rule)."
     return re.sub(r"[^\w\- ]", "", s.strip().lower()).replace(" ", "-")
 
+# %% ../../nbs/52_site.pages.ipynb #725307a9
 def md_escape(s) -> str:
     "Text shown as written in MyST Markdown (a table cell included); only `code spans` keep their meaning."
     s = " ".join(str("" if s is None else s).split())
     parts = re.split(r"(`[^`|]+`)", s)
     return "".join(p if i % 2 else re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])", r"\\\1", p) for i, p in enumerate(parts))
 
+# %% ../../nbs/52_site.pages.ipynb #74991580
 def md_row(*cells): return "| " + " | ".join(cells) + " |"
 
+# %% ../../nbs/52_site.pages.ipynb #b1815fe6
 def _constraints(f:dict) -> str:
     c = f.get("constraints", {})
     out = []
@@ -99,6 +102,7 @@ def report_files(settings) -> tuple:
         (have if (d / f"{name}.ipynb").is_file() else failed if (d / f"{name}.failed.html").is_file() else missing).append(name)
     return have, failed, missing
 
+# %% ../../nbs/52_site.pages.ipynb #7395b7a0
 def missing_message(missing:list, # report names `reports/` has nothing of
                     failed:list, # report names that only have a failure page
                     total:int, # reports in the catalogue
@@ -113,6 +117,7 @@ def missing_message(missing:list, # report names `reports/` has nothing of
                    f"see reports/{failed[0]}.failed.html, fix, then `make reports`")
     return "; ".join(out) + ("; the site lists them" if out else "")
 
+# %% ../../nbs/52_site.pages.ipynb #bb5a312b
 def _statuses(settings) -> dict:
     from kuril_research.runner.cache import read_manifest
     return {n: r.get("status", "") for n, r in read_manifest(settings.reports_dir)["reports"].items()}
@@ -136,6 +141,7 @@ def stage_report(src:Path, # reports/NAME.ipynb
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dest)
 
+# %% ../../nbs/52_site.pages.ipynb #6fc38db1
 def reports_page(settings, have:list, failed:list, missing:list) -> str:
     "The reports page: every catalogue report with its parameters and status, and the missing ones."
     status = _statuses(settings)
@@ -182,6 +188,7 @@ def report_finding(nb_path:Path # reports/NAME.ipynb
                 png = base64.b64decode("".join(d) if isinstance(d, list) else d)
     return found, png
 
+# %% ../../nbs/52_site.pages.ipynb #ef0a0cea
 def _h(s) -> str:
     import html
     return html.escape("" if s is None else str(s), quote=True)
@@ -209,6 +216,7 @@ def findings_page(records:list, # (report name, finding or None, thumbnail path 
                 "These reports do not record a finding yet (or are not in `reports/`): " + ", ".join(f"`{n}`" for n in none) + ".", ""]
     return "\n".join(out)
 
+# %% ../../nbs/52_site.pages.ipynb #4a6eeec8
 def write_findings(stage:Path, # the staging folder
                    reports_dir:Path, # the runner's reports folder
                    have:list, # the reports `reports/` holds

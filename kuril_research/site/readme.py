@@ -52,6 +52,7 @@ def readme_markdown(root:Path|None=None # the project
     body, _ = MarkdownExporter(config=c).from_notebook_node(nb)
     return re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
 
+# %% ../../nbs/54_site.readme.ipynb #55aff2af
 def write_readme(root:Path|None=None) -> Path:
     "Regenerate README.md (written only when its text changes)."
     root = get_config(root).config_path

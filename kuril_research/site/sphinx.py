@@ -43,6 +43,7 @@ def sphinx_config(cfg, # nbdev's config
         html_favicon="favicon.svg", suppress_warnings=[], language="en",
     )
 
+# %% ../../nbs/53_site.sphinx.ipynb #e93e2758
 # browsers ask for a favicon; without one every page logs a 404 in the console
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0072b2"/>'
            '<text x="16" y="23" font-family="sans-serif" font-size="20" font-weight="bold" fill="#fff" text-anchor="middle">K</text></svg>')
@@ -152,6 +153,7 @@ def wing_of(module:str # a module name without the package, e.g. build.core
         if names and (module in names or module.split(".")[0] in names): return w
     return "Analyst API"
 
+# %% ../../nbs/53_site.sphinx.ipynb #779744cc
 def _api_page(pages:list) -> str:
     out = ["# API", "", "One page per library notebook, in reading order within its wing: the notebook's prose, its examples "
            "with their output, and the documentation of every exported function. The library has five wings; the "

@@ -29,6 +29,7 @@ def number_cells(nb):
     for i, c in enumerate(nb.cells):
         c["src_idx_"], c["src_first_"] = i + 1, _first_line(c.source)
 
+# %% ../../nbs/51_site.stage.ipynb #b37416f3
 class exec_cells(Processor):
     "Run every cell `nbdev-test` runs, keeping the outputs; a cell that raises stops the build."
     def begin(self):
@@ -54,10 +55,12 @@ class exec_cells(Processor):
                      else f"the show_doc cell nbdev added ({_first_line(cell.source)!r})")
             raise DocsError(f"{self.name} {where} raised {type(e).__name__}" + (f": {e}" if str(e) else ""))
 
+# %% ../../nbs/51_site.stage.ipynb #f3dbd44b
 class SiteFilter(FilterDefaults):
     "nbdev's doc processors, with `exec_cells` in place of `exec_show_docs`."
     def base_procs(self): return [exec_cells if p is exec_show_docs else p for p in super().base_procs()]
 
+# %% ../../nbs/51_site.stage.ipynb #ac367118
 def check_config(cfg # nbdev's config
                 ):
     "The site needs `quarto_to_myst` among the `doc_procs`: without it Quarto syntax would show on the pages."
