@@ -9,16 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, ParameterError, choices
+from .trade import REPORTED_BY # whose customs report the flow: Russia's for every partner, or each partner's own
 
 # %% auto #0
-__all__ = ['EPISODES', 'FLOWS', 'REPORTERS', 'HUB_RULES', 'FORMER', 'AGGREGATES', 'TREATED_BASES', 'GROUPS', 'check_episode',
-           'russia_panel', 'toy_world', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls',
-           'control_warning', 'check_years', 'donor_table', 'donor_pool']
+__all__ = ['EPISODES', 'FLOWS', 'HUB_RULES', 'FORMER', 'AGGREGATES', 'TREATED_BASES', 'GROUPS', 'check_episode', 'russia_panel',
+           'toy_world', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls', 'control_warning',
+           'check_years', 'donor_table', 'donor_pool']
 
 # %% ../nbs/26b_donors.ipynb #9a437e60
 EPISODES = (2014, 2022)
 FLOWS = ("exports", "imports", "turnover")  # from Russia's side: Russia's exports to the partner, its imports from it, their sum
-REPORTERS = ("russia", "partner")  # whose customs report the flow: Russia's for every partner, or each partner's own
 HUB_RULES = ("all", "episode", "none")
 FORMER = ("SUN", "YUG", "CSK", "DDR", "SCG", "ANT", "YMD", "XBL")  # dissolved or combined economies (XBL: Belgium-Luxembourg): never donors
 AGGREGATES = ("WLD",)  # the world total the matrix carries as a partner: never a partner here
@@ -43,17 +43,17 @@ def _table(t, name):
 # %% ../nbs/26b_donors.ipynb #abf11728
 def russia_panel(world:pd.DataFrame|None=None, # the `world_trade` table (None: load it)
                  flow:str="turnover", # "exports", "imports" (from Russia's side) or "turnover"
-                 reporter:str="russia", # "russia" (Russia's reports) or "partner" (each partner's own)
+                 reported_by:str="Russia", # "Russia" (Russia's reports) or "partner" (each partner's own)
                 ) -> pd.DataFrame:
     "Russia's trade with every partner economy: partner, year, value (USD m, current)."
     if flow not in FLOWS: raise ParameterError(f"flow={flow!r} is not allowed; allowed: {choices(FLOWS)}")
-    if reporter not in REPORTERS: raise ParameterError(f"reporter={reporter!r} is not allowed; allowed: {choices(REPORTERS)}")
+    if reported_by not in REPORTED_BY: raise ParameterError(f"reported_by={reported_by!r} is not allowed; allowed: {choices(REPORTED_BY)}")
     w = _table(world, "world_trade")
     miss = [c for c in ("reporter", "partner", "flow", "year", "value_usd_m") if c not in w.columns]
     if miss: raise DataFormatError(f"world_trade: column {miss[0]!r} missing")
     rep, par, fl = w["reporter"].astype(str), w["partner"].astype(str), w["flow"].astype(str)
     def side(direction):
-        if reporter == "russia": d = w[(rep == "RUS") & (fl == direction)].assign(p=par)
+        if reported_by == "Russia": d = w[(rep == "RUS") & (fl == direction)].assign(p=par)
         else: d = w[(par == "RUS") & (fl == ("imports" if direction == "exports" else "exports"))].assign(p=rep)
         return pd.DataFrame({"partner": d["p"].to_numpy(), "year": d["year"].astype(int).to_numpy(),
                              "value": d["value_usd_m"].astype(float).to_numpy()})
@@ -177,7 +177,7 @@ def check_years(years, # the years asked for
 # %% ../nbs/26b_donors.ipynb #53fc0ad1
 def donor_table(episode:int=2014, # the episode whose senders are excluded
                 years=range(2006, 2021), # years in which a donor needs positive values in both directions
-                reporter:str="russia", # whose reports: "russia" or "partner"
+                reported_by:str="Russia", # whose reports: "Russia" or "partner"
                 min_turnover:float=50.0, # least turnover (USD m) in every one of `years`
                 exclude_hubs:str="all", # "all": hubs of any episode; "episode": the episode's only; "none"
                 treated:str="JPN", # the treated partner, never a donor
@@ -191,7 +191,7 @@ def donor_table(episode:int=2014, # the episode whose senders are excluded
     ys = check_years(years, world)
     if exclude_hubs not in HUB_RULES: raise ParameterError(f"exclude_hubs={exclude_hubs!r} is not allowed; allowed: {choices(HUB_RULES)}")
     if not min_turnover >= 0: raise ParameterError(f"min_turnover={min_turnover!r}: give a non-negative amount in USD m")
-    wide = {f: russia_panel(world, f, reporter).pivot_table(index="partner", columns="year", values="value", aggfunc="sum").reindex(columns=ys)
+    wide = {f: russia_panel(world, f, reported_by).pivot_table(index="partner", columns="year", values="value", aggfunc="sum").reindex(columns=ys)
             for f in ("exports", "imports")}
     parts = sorted(set(wide["exports"].index) | set(wide["imports"].index))
     x, m = wide["exports"].reindex(parts), wide["imports"].reindex(parts)
@@ -205,13 +205,13 @@ def donor_table(episode:int=2014, # the episode whose senders are excluded
     t["reason"] = np.select([t.partner == treated, t.sender_basis != "", t.hub_episodes != "", ~t.complete, ~(t.min_turnover_usd_m >= min_turnover)],
                             ["treated unit", "sender", "hub", f"incomplete {ys[0]}–{ys[-1]}", f"turnover < {min_turnover:g} USD m in some year"], "eligible")
     t["eligible"] = t.reason == "eligible"
-    t.attrs.update(episode=episode, years=(ys[0], ys[-1]), reporter=reporter, min_turnover=min_turnover, exclude_hubs=exclude_hubs, treated=treated)
+    t.attrs.update(episode=episode, years=(ys[0], ys[-1]), reported_by=reported_by, min_turnover=min_turnover, exclude_hubs=exclude_hubs, treated=treated)
     return t.sort_values(["eligible", "min_turnover_usd_m"], ascending=False).reset_index(drop=True)
 
 # %% ../nbs/26b_donors.ipynb #a7fe2909
 def donor_pool(episode:int=2014, # the episode whose senders are excluded
                years=range(2006, 2021), # years with complete data required
-               reporter:str="russia", # whose reports
+               reported_by:str="Russia", # whose reports
                min_turnover:float=50.0, # least turnover (USD m) in every year
                exclude_hubs:str="all", # "all", "episode" or "none"
                treated:str="JPN", # never a donor
@@ -221,7 +221,7 @@ def donor_pool(episode:int=2014, # the episode whose senders are excluded
                hubs_table:pd.DataFrame|None=None, # `diversion_hubs` (None: load it)
               ) -> list:
     "The eligible donors' ISO3 codes, largest first."
-    t = donor_table(episode, years, reporter, min_turnover, exclude_hubs, treated, world, senders_table, hubs_table)
+    t = donor_table(episode, years, reported_by, min_turnover, exclude_hubs, treated, world, senders_table, hubs_table)
     out = t.loc[t.eligible, "partner"].tolist()
     if len(out) < min_donors:
         y0, y1 = t.attrs["years"]

@@ -184,7 +184,7 @@ def ri_uniformity(sims:int=2000, # null panels
 
 # %% ../nbs/26d_inference.ipynb #30684087
 def study(flow:str="turnover", # Russia's side: "exports", "imports" or "turnover"
-          reporter:str="russia", # whose reports: "russia" or "partner"
+          reported_by:str="Russia", # whose reports: "Russia" or "partner"
           treated:str="JPN", # the treated partner
           treatment_year:int=2014, # first treated year
           years=range(2008, 2021), # estimation years (2008–2020: six years before 2014, seven from it)
@@ -200,12 +200,12 @@ def study(flow:str="turnover", # Russia's side: "exports", "imports" or "turnove
     from kuril_research.models import did
     world = dn._table(world, "world_trade")
     ys = dn.check_years(years, world)
-    ctr = list(controls) if controls is not None else dn.donor_pool(episode, ys, reporter, min_turnover, "all", treated, min_donors,
+    ctr = list(controls) if controls is not None else dn.donor_pool(episode, ys, reported_by, min_turnover, "all", treated, min_donors,
                                                                      world, senders_table, hubs_table)
-    panel = dn.russia_panel(world, flow, reporter)
+    panel = dn.russia_panel(world, flow, reported_by)
     panel = panel[panel.partner.isin([treated, *ctr]) & panel.year.isin(ys)]
     ri = randomization(panel, treated, treatment_year, ys, min_donors)
     fit = did(panel, treated, treatment_year, cov_type="HC1")
-    return {"flow": flow, "reporter": reporter, "treated": treated, "treatment_year": treatment_year, "controls": ctr,
+    return {"flow": flow, "reporter": reported_by, "treated": treated, "treatment_year": treatment_year, "controls": ctr,
             "did": fit, "ri": ri, "p": ri.attrs["p_studentized"] if DEFAULT_INFERENCE == "RI studentized" else ri.attrs["p"],
             "control_warning": dn.control_warning(ctr, episode, senders_table, hubs_table)}

@@ -216,7 +216,7 @@ def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_
 
 # %% ../nbs/26c_synth.ipynb #cdeb84e8
 def study(flow:str="turnover", # "exports", "imports" (Russia's side) or "turnover"
-          reporter:str="russia", # whose reports build the panel: "russia" or "partner"
+          reported_by:str="Russia", # whose reports build the panel: "Russia" or "partner"
           treated:str="JPN", # the treated partner
           pre_years=range(2002, 2014), # fitted years
           post_years=range(2014, 2021), # treated years (the DOTS matrix ends in 2020)
@@ -232,17 +232,17 @@ def study(flow:str="turnover", # "exports", "imports" (Russia's side) or "turnov
     world = dn._table(world, "world_trade")
     pre, post = dn.check_years(pre_years, world, "pre_years"), dn.check_years(post_years, world, "post_years")
     if pre[-1] >= post[0]: raise ParameterError(f"pre_years must end before post_years start ({pre[-1]} ≥ {post[0]})")
-    pool = dn.donor_pool(episode, range(pre[0], post[-1] + 1), reporter, min_turnover, exclude_hubs, treated, min_donors,
+    pool = dn.donor_pool(episode, range(pre[0], post[-1] + 1), reported_by, min_turnover, exclude_hubs, treated, min_donors,
                          world, senders_table, hubs_table)
-    panel = dn.russia_panel(world, flow, reporter)
+    panel = dn.russia_panel(world, flow, reported_by)
     panel = panel[panel.partner.isin([treated, *pool]) & panel.year.between(pre[0], post[-1])]
-    if treated not in set(panel.partner): raise UnknownNameError(f"treated={treated!r}: no {flow} with Russia in {pre[0]}–{post[-1]} ({reporter}-reported)")
+    if treated not in set(panel.partner): raise UnknownNameError(f"treated={treated!r}: no {flow} with Russia in {pre[0]}–{post[-1]} ({reported_by}-reported)")
     wide = log_index(panel, pre)
     w = fit_weights(wide, treated, pool, pre)
     g = gap_series(wide, treated, w)
     pl = placebos(wide, treated, pool, pre, post)
     me = pl.set_index("unit").loc[treated]
-    return {"flow": flow, "reporter": reporter, "treated": treated, "episode": episode, "pre_years": (pre[0], pre[-1]),
+    return {"flow": flow, "reporter": reported_by, "treated": treated, "episode": episode, "pre_years": (pre[0], pre[-1]),
             "post_years": (post[0], post[-1]), "donors": pool, "weights": w.sort_values(ascending=False), "wide": wide,
             "synthetic": wide[treated] - g, "gap": g, "pre_rmspe": float(me.pre_rmspe), "post_rmspe": float(me.post_rmspe),
             "ratio": float(me.ratio), "rank": int(me["rank"]), "n_units": len(pl), "p": rank_p(pl, treated),

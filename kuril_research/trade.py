@@ -13,9 +13,9 @@ from .errors import DataFormatError, ParameterError, UnknownNameError, Validatio
 
 # %% auto #0
 __all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'MOF', 'COW', 'COW_NATIONAL', 'RATE_SOURCES',
-           'RUSSIA_STOPPED', 'REPORTERS', 'RUSSIA_SIDE', 'SOURCE_LABELS', 'MIRROR_SOURCES', 'select', 'series',
+           'RUSSIA_STOPPED', 'REPORTED_BY', 'RUSSIA_SIDE', 'SOURCE_LABELS', 'MIRROR_SOURCES', 'select', 'series',
            'turnover', 'yoy', 'mirror_gap', 'annual_rates', 'convert', 'in_currency', 'share_of_total', 'overlap',
-           'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'reporter_panel',
+           'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'panel_reported_by',
            'panel_years', 'pair_rows', 'pair_sources', 'series_label', 'pair_wide', 'pair_mirrors', 'pair_shares',
            'japan_reported']
 
@@ -283,26 +283,26 @@ def partner_panel(trade:pd.DataFrame, # the `trade` table
     return pd.concat(parts, ignore_index=True)[["partner", "year", "value", "source_id"]]
 
 # %% ../nbs/23_trade.ipynb #e889a1a2
-REPORTERS = ("Russia", "partner")
+REPORTED_BY = ("Russia", "partner")
 
-def reporter_panel(trade:pd.DataFrame, # the `trade` table
-                   reporter:str, # "Russia" (Russia-reported, chained) or "partner" (each partner's own reports)
+def panel_reported_by(trade:pd.DataFrame, # the `trade` table
+                   reported_by:str, # "Russia" (Russia-reported, chained) or "partner" (each partner's own reports)
                    partners:list, # partners, treated first
                    flow:str, # Russia's "exports", "imports" or "turnover"
                   ) -> pd.DataFrame:
-    "The partner × year panel of one reporter."
-    if reporter == "Russia": return russia_panel(trade, partners, flow)
-    if reporter == "partner": return partner_panel(trade, partners, flow)
-    raise UnknownNameError(f"unknown reporter {reporter!r}; reporters: {choices(REPORTERS)}")
+    "The partner × year panel built from one side's reports: Russia's, or each partner's own."
+    if reported_by == "Russia": return russia_panel(trade, partners, flow)
+    if reported_by == "partner": return partner_panel(trade, partners, flow)
+    raise UnknownNameError(f"reported_by {reported_by!r} is not allowed; allowed: {choices(REPORTED_BY)}")
 
 # %% ../nbs/23_trade.ipynb #a632e0cc
 def panel_years(trade:pd.DataFrame, # the `trade` table
-                reporter:str, # "Russia" or "partner"
+                reported_by:str, # "Russia" or "partner"
                ) -> tuple:
-    "The first and last year the panel of `reporter` can cover (Japan's series)."
-    if reporter == "Russia": rows = trade[(trade["reporter"].astype(str) == "RUS") & (trade["partner"].astype(str) == "JPN") & trade["source_id"].astype(str).isin([DOTS, IMTS])]
-    elif reporter == "partner": rows = trade[(trade["reporter"].astype(str) == "JPN") & (trade["partner"].astype(str) == "RUS") & (trade["source_id"].astype(str) == DOTS)]
-    else: raise UnknownNameError(f"unknown reporter {reporter!r}; reporters: {choices(REPORTERS)}")
+    "The first and last year the panel of `reported_by` can cover (Japan's series)."
+    if reported_by == "Russia": rows = trade[(trade["reporter"].astype(str) == "RUS") & (trade["partner"].astype(str) == "JPN") & trade["source_id"].astype(str).isin([DOTS, IMTS])]
+    elif reported_by == "partner": rows = trade[(trade["reporter"].astype(str) == "JPN") & (trade["partner"].astype(str) == "RUS") & (trade["source_id"].astype(str) == DOTS)]
+    else: raise UnknownNameError(f"reported_by {reported_by!r} is not allowed; allowed: {choices(REPORTED_BY)}")
     return int(rows["year"].min()), int(rows["year"].max())
 
 # %% ../nbs/23_trade.ipynb #d6a2b4ad

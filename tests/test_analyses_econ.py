@@ -38,9 +38,9 @@ IN_PROCESS = {  # more bad parameters, checked by running the notebook's own cel
     "no partner": ("sanctions_effect", {"controls": []}, "parameter controls=[]: selects nothing"),
     "placebo not before the treatment": ("sanctions_effect", {"placebo_years": [2010, 2015]},
                                          "parameter placebo_years=2015: outside the years before treatment_year=2014 (1994–2013)"),
-    "treatment the reporter cannot cover": ("sanctions_effect", {"reporter": "partner", "treatment_year": 2022, "placebo_years": [2018]},
+    "treatment the reporter cannot cover": ("sanctions_effect", {"reported_by": "partner", "treatment_year": 2022, "placebo_years": [2018]},
                                             "parameter treatment_year=2022: outside the years a partner-reported panel can treat, with two years before (1994–2020)"),
-    "unknown reporter": ("sanctions_effect", {"reporter": "Japan"}, "parameter reporter='Japan': 'Japan' is not allowed; allowed: Russia, partner"),
+    "unknown reported_by": ("sanctions_effect", {"reported_by": "Japan"}, "parameter reported_by='Japan': 'Japan' is not allowed; allowed: Russia, partner"),
     "unknown flow": ("sanctions_effect", {"flow": "balance"}, "parameter flow='balance': 'balance' is not allowed; allowed: exports, imports, turnover"),
     "event outside the data": ("event_window", {"event_id": "E001"},
                                "parameter event_id='E001': the event (1855-02-07) needs three years of data before 1855 and one from it, and Japan–Russia trade data covers 1952–2025"),
@@ -148,7 +148,7 @@ def test_the_partner_reported_panel_is_one_source_without_a_join():
     from kuril_research import trade as tr
     from kuril_research.data import load
     t = load("trade")
-    p = tr.reporter_panel(t, "partner", ["JPN", "CHN"], "imports")  # Russia's imports = the partners' exports to Russia
+    p = tr.panel_reported_by(t, "partner", ["JPN", "CHN"], "imports")  # Russia's imports = the partners' exports to Russia
     assert set(p.source_id) == {"imf_dots_2022"} and p.year.max() == 2020
     jp = t[(t.reporter == "JPN") & (t.partner == "RUS") & (t.flow == "exports") & (t.source_id == "imf_dots_2022")]
     assert p[p.partner == "JPN"].set_index("year").value.to_dict() == jp.set_index(jp.year.astype(int)).value.to_dict()
