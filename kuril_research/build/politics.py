@@ -12,9 +12,10 @@ from ..errors import DataFormatError, ValidationError
 from .raw import RawDir, read_csv, not_allowed
 
 # %% auto #0
-__all__ = ['UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GSDB_FILE', 'TC_FILE', 'TC_INT', 'TC_NOTES',
-           'MISC', 'unga_tables', 'mid_tables', 'sanctions_table', 'territorial_table', 'wars_table',
-           'contiguity_table', 'shared_igos_table', 'alliances_table', 'build_politics']
+__all__ = ['UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GSDB_FILE', 'GSDB_TYPES', 'GSDB_REQUIRED',
+           'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC', 'unga_tables', 'mid_tables', 'gsdb_fields', 'sanctions_table',
+           'territorial_table', 'wars_table', 'contiguity_table', 'shared_igos_table', 'alliances_table',
+           'build_politics']
 
 # %% ../../nbs/18_build.politics.ipynb #69c8f650
 UNGA_FILE = "polgeo/unga_ideal_points/unga_idealpoints_jpn_rus_usa_chn.csv"
@@ -203,31 +204,38 @@ def mid_tables(src:RawDir # the raw folder
 # %% ../../nbs/18_build.politics.ipynb #3ee17e50
 GSDB_FILE = "polgeo/gsdb_sanctions/gsdb_v3_japan_russia_cases.csv"
 _GSDB_DUMMIES = ["trade", "arms", "military", "financial", "travel", "other", "target_mult", "sender_mult"]
+GSDB_TYPES = {"case_id": "integer", "sanctioned_state": "string", "sanctioning_state": "string", "begin": "year", "end": "year",
+              "trade": "boolean", "descr_trade": "string", **dict.fromkeys(_GSDB_DUMMIES[1:], "boolean"), "objective": "string", "success": "string"}
+GSDB_REQUIRED = ["case_id", "sanctioned_state", "sanctioning_state", "begin", *_GSDB_DUMMIES]
 
-def sanctions_table(src:RawDir # the raw folder
-                   ) -> Table:
-    "The `sanctions_cases` table (GSDB v3)."
-    s = "string"
-    df = read_csv(src.path(GSDB_FILE), {"case_id": "integer", "sanctioned_state": s, "sanctioning_state": s, "begin": "year", "end": "year",
-                  **dict.fromkeys(_GSDB_DUMMIES, "boolean"), "descr_trade": s, "objective": s, "success": s},
-                  key=["case_id"], required=["case_id", "sanctioned_state", "sanctioning_state", "begin", *_GSDB_DUMMIES], name=GSDB_FILE)
-    df = df[["case_id", "sanctioned_state", "sanctioning_state", "begin", "end", "trade", "descr_trade", *_GSDB_DUMMIES[1:], "objective", "success"]].copy()
-    df["notes"] = ["still in force at the end of GSDB v3 (2022)" if e == 2022 and isinstance(o, str) and "ongoing" in o else None
-                   for e, o in zip(df.end, df.success)]
-    df["source_id"] = "gsdb_v3"
+def gsdb_fields(target:str # what `sanctioned_state` holds in this table
+               ) -> list:
+    "The fields of a GSDB v3 case table as published, `case_id` to `success` (both GSDB tables use them)."
     b = lambda n, d: fld(n, "boolean", d, required=True)
-    fields = [
+    return [
         fld("case_id", "integer", "GSDB case id.", required=True),
-        fld("sanctioned_state", "string", "The target as GSDB names it (Soviet Union, Russia).", required=True),
-        fld("sanctioning_state", "string", "The sender(s), comma-separated as in GSDB.", required=True),
+        fld("sanctioned_state", "string", target, required=True),
+        fld("sanctioning_state", "string", "The sender(s), comma-separated as in GSDB (groups such as EU, G7 not expanded).", required=True),
         fld("begin", "year", "First year of the case.", required=True),
-        fld("end", "year", "Last year of the case (2022 = the end of the data for ongoing cases)."),
+        fld("end", "year", "Last year of the case (2022 = the end of the data for cases still in force)."),
         b("trade", "Trade sanctions."), fld("descr_trade", "string", "Which trade: exp/imp = exports/imports, compl/part = complete/partial."),
         b("arms", "Arms sanctions."), b("military", "Military assistance sanctions."), b("financial", "Financial sanctions."),
         b("travel", "Travel sanctions."), b("other", "Other sanctions."), b("target_mult", "More than one target."),
         b("sender_mult", "More than one sender."),
         fld("objective", "string", "GSDB objective(s), comma-separated (policy_change, prevent_war, end_war, ...)."),
         fld("success", "string", "GSDB outcome per objective, comma-separated (ongoing, failed, ...)."),
+    ]
+
+
+def sanctions_table(src:RawDir # the raw folder
+                   ) -> Table:
+    "The `sanctions_cases` table (GSDB v3)."
+    df = read_csv(src.path(GSDB_FILE), GSDB_TYPES, key=["case_id"], required=GSDB_REQUIRED, name=GSDB_FILE)
+    df = df[["case_id", "sanctioned_state", "sanctioning_state", "begin", "end", "trade", "descr_trade", *_GSDB_DUMMIES[1:], "objective", "success"]].copy()
+    df["notes"] = ["still in force at the end of GSDB v3 (2022)" if e == 2022 and isinstance(o, str) and "ongoing" in o else None
+                   for e, o in zip(df.end, df.success)]
+    df["source_id"] = "gsdb_v3"
+    fields = gsdb_fields("The target as GSDB names it (Soviet Union, Russia).") + [
         fld("notes", "string", "What an end year of 2022 means."),
         fld("source_id", "string", "GSDB v3 (see `sources`).", required=True),
     ]

@@ -12,6 +12,7 @@ import pandas as pd
 from .core import Table, fld, step, check_unique, temporal_coverage, cited_page_sources, curated_path, page_id
 from ..errors import DataFormatError
 from .raw import RawDir, read_raw, read_csv, fail_at, recode
+from .politics import GSDB_REQUIRED, GSDB_TYPES, gsdb_fields
 
 # %% auto #0
 __all__ = ['WORLD_DIR', 'NO_ISO_CODES', 'WORLD_FIELDS', 'WORLD_KEY', 'SENDERS_FILE', 'SENDER_BASES', 'GSDB_FULL', 'HUBS_FILE',
@@ -205,30 +206,14 @@ def build_sanctions_senders(src:RawDir # the raw folder
 
 # %% ../../nbs/12a_build.world.ipynb #1d8c52d8
 GSDB_FULL = "polgeo/gsdb_full/GSDB_V3.csv"
-_GSDB_DUMMIES = ["trade", "arms", "military", "financial", "travel", "other", "target_mult", "sender_mult"]
 
 @step
 def build_gsdb_cases(src:RawDir # the raw folder
                     ) -> Table:
     "The `gsdb_cases` table: every case of the Global Sanctions Data Base release 3 as published."
-    s = "string"
-    df = read_raw(src, GSDB_FULL, {"case_id": "integer", "sanctioned_state": s, "sanctioning_state": s, "begin": "year", "end": "year",
-                  "trade": "boolean", "descr_trade": s, **dict.fromkeys(_GSDB_DUMMIES[1:], "boolean"), "objective": s, "success": s},
-                  key=["case_id"], required=["case_id", "sanctioned_state", "sanctioning_state", "begin", *_GSDB_DUMMIES])
+    df = read_raw(src, GSDB_FULL, GSDB_TYPES, key=["case_id"], required=GSDB_REQUIRED)
     df = df.drop(columns="_line").assign(source_id="gsdb_v3_full")
-    b = lambda n, d: fld(n, "boolean", d, required=True)
-    fields = [
-        fld("case_id", "integer", "GSDB case id.", required=True),
-        fld("sanctioned_state", "string", "The target(s) as GSDB names them.", required=True),
-        fld("sanctioning_state", "string", "The sender(s), comma-separated as in GSDB (groups such as EU, G7 not expanded).", required=True),
-        fld("begin", "year", "First year of the case.", required=True),
-        fld("end", "year", "Last year of the case (2022 = the end of the data for cases still in force)."),
-        b("trade", "Trade sanctions."), fld("descr_trade", "string", "Which trade: exp/imp = exports/imports, compl/part = complete/partial."),
-        b("arms", "Arms sanctions."), b("military", "Military assistance sanctions."), b("financial", "Financial sanctions."),
-        b("travel", "Travel sanctions."), b("other", "Other sanctions."), b("target_mult", "More than one target."),
-        b("sender_mult", "More than one sender."),
-        fld("objective", "string", "GSDB objective(s), comma-separated."),
-        fld("success", "string", "GSDB outcome per objective, comma-separated."),
+    fields = gsdb_fields("The target(s) as GSDB names them.") + [
         fld("source_id", "string", "GSDB v3 (see `sources`).", required=True),
     ]
     return Table("gsdb_cases", "Global Sanctions Data Base, release 3: all cases",
