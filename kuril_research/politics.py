@@ -18,13 +18,17 @@ __all__ = ['UNGA_PARTNERS', 'distances_wide', 'pair_distances', 'distance_did', 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
 
+def _estimate(table:pd.DataFrame, estimate:str) -> pd.DataFrame:
+    "The rows of one UNGA estimate; a one-line error naming the estimates the table has."
+    known = list(pd.unique(table["estimate"].astype("string")))
+    if estimate not in known: raise UnknownNameError(f"unknown UNGA estimate {estimate!r}; estimates: {choices(known)}")
+    return table[table["estimate"].astype("string") == estimate]
+
 def distances_wide(distances:pd.DataFrame, # the `unga_distances` table
                    estimate:str="final_passage", # final_passage, all_votes or legacy
                   ) -> pd.DataFrame:
     "Japan's ideal-point distance to each partner, one column per partner, indexed by year."
-    known = list(pd.unique(distances["estimate"].astype("string")))
-    if estimate not in known: raise UnknownNameError(f"unknown UNGA estimate {estimate!r}; estimates: {choices(known)}")
-    d = distances[distances["estimate"].astype("string") == estimate]
+    d = _estimate(distances, estimate)
     w = d.pivot(index="year", columns="country2", values="distance")
     w.index = w.index.astype(int); w.columns = [str(c) for c in w.columns]
     return w.reindex(columns=[c for c in UNGA_PARTNERS if c in w.columns]).sort_index()
@@ -34,9 +38,7 @@ def pair_distances(ideal_points:pd.DataFrame, # the `unga_ideal_points` table
                    estimate:str="final_passage", # final_passage, all_votes or legacy
                   ) -> pd.DataFrame:
     "Every pair's ideal-point distance per year with a conservative band from the 5 % and 95 % quantiles: pair, year, distance, lo, hi."
-    known = list(pd.unique(ideal_points["estimate"].astype("string")))
-    if estimate not in known: raise UnknownNameError(f"unknown UNGA estimate {estimate!r}; estimates: {choices(known)}")
-    d = ideal_points[ideal_points["estimate"].astype("string") == estimate].assign(country=lambda x: x.country.astype(str), year=lambda x: x.year.astype(int))
+    d = _estimate(ideal_points, estimate).assign(country=lambda x: x.country.astype(str), year=lambda x: x.year.astype(int))
     cs = sorted(d.country.unique(), key=lambda c: (c != "JPN", c != "RUS", c))
     rows = []
     for i, a in enumerate(cs):
