@@ -300,7 +300,7 @@ def result_paragraph(estimate:pd.Series, # from `did`
          f"{', '.join(controls)} (difference-in-differences on log values, {e.first_year}–{e.last_year}, {e.nobs} observations: "
          f"{e.coef:.3f} log points, {level} interval {e.lo:.3f} to {e.hi:.3f}, i.e. {e.pct_lo:+.0f} % to {e.pct_hi:+.0f} %; {inf})."]
     if e.lo > 0 or e.hi < 0:
-        s.append(f"The interval excludes zero: by this test the change is larger than chance variation in the panel would produce ({_p(e.p)}).")
+        s.append(f"The interval excludes zero ({_p(e.p)}); what that is worth with one treated partner is the verdict's to say, from the design-valid tests.")
     else:
         s.append(f"The interval includes zero ({_p(e.p)}): the data do not show a change beyond what happened to the control partners.")
     if events is not None:
