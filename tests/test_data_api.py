@@ -208,6 +208,7 @@ def raw_farm(raw_dir:Path, dest:Path) -> Path:
         else: (dest / p.name).symlink_to(p)
     return dest
 
+@pytest.mark.slow  # two full builds (about two minutes); `make test-slow` and CI run it
 def test_vintages_change_exactly_their_tables(raw_dir, tmp_path, settings, comtrade_server, capsys):
     """With snapshots the package gains the two tables and two sources records, and nothing else changes; a new e-Stat
     vintage then changes `jp_ru_trade_monthly` only (by the runner's table hashes). The snapshots pass `verify` against
