@@ -86,7 +86,7 @@ def _data_update(a):
         lines += [f"  {x}" for x in r["report"] if r["status"] != "skipped"]
     print("\n".join(lines))
     if a.report: Path(a.report).write_text("# Revision report\n\n```\n" + "\n".join(lines) + "\n```\n", encoding="utf-8")
-    if any(r.get("snapshot") for r in results): print(f"updated {path.name}; run `kuril data build` to turn the new snapshots into data/")
+    if any(r.get("snapshot") for r in results): print(f"updated {path.name}; run `kuril data build` to turn the new snapshots into data/, then `kuril data manifest` to record the files it read")
     return 0
 
 def _docs(a):
