@@ -1,4 +1,4 @@
-"""Build step for the `trade` table (IMF DOTS, IMF IMTS, Japan MOF, COW) and the two monthly trade files
+"""Build step for the `trade` table (IMF DOTS, IMF IMTS, Japan MOF, COW), the mirror-ratio outlier screen of its Russia pairs, and the two monthly trade files
 
 Docs: https://kuril-research.github.io/kuril-research/build.trade.html.md"""
 
