@@ -40,6 +40,12 @@ def _data_validate(a):
         from kuril_research.validate import frictionless_report
         frictionless_report(dest)
     print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid")
+    from kuril_research.validate import flagged_cells
+    flags = flagged_cells(dest)
+    if flags:
+        print(f"{len(flags)} cells flagged by the mirror-ratio screen (flags, not errors: the figures are as published, "
+              "and the reports that use them say so):")
+        for line in flags: print(f"  {line}")
     return 0
 
 def _raw_and_manifest(a):
