@@ -143,15 +143,14 @@ def mark_events(ax, # the axes, with its data already drawn (call it last: it ra
 # %% ../nbs/21_plots.ipynb #106dfca9
 SPLICE = 1991 # the last year of the USSR: its rows stand for the USSR, from 1992 for Russia
 
-def mark_splice(ax, # the axes, on an axis of years
-                label:bool=True, # write "USSR → Russia" beside the line
+def mark_splice(ax, # the axes, on an axis of years, with its limits set
+                label:bool=True, # name the line in the legend
                ) -> bool:
     "Mark the USSR → Russia splice between 1991 and 1992 when the axis crosses it; True if it was drawn."
     lo, hi = ax.get_xlim()
     if not lo < SPLICE + 0.5 < hi: return False
-    ax.axvline(SPLICE + 0.5, color=PALETTE["black"], lw=0.8, ls="--", zorder=0)
-    if label: ax.text(SPLICE + 0.5, 0.02, " USSR → Russia ", transform=ax.get_xaxis_transform(), rotation=90, va="bottom",
-                      ha="right", fontsize=7, color=PALETTE["black"])
+    ax.axvline(SPLICE + 0.5, color=PALETTE["black"], lw=0.8, ls="--", zorder=0,
+               label=f"USSR to {SPLICE}, Russia from {SPLICE + 1}" if label else None)
     return True
 
 
