@@ -133,6 +133,10 @@ def mark_events(ax, # the axes, with its data already drawn (call it last: it ra
     if not texts: return
     r = ax.figure.canvas.get_renderer()
     texts = _unoverlap(texts, r)
+    room = 0.5 * ax.get_window_extent(r).height  # labels take at most half the axes; longer ones are shortened, never drawn over the data
+    for t in texts:
+        while t.get_window_extent(r).height > room and len(t.get_text()) > 4:
+            t.set_text(t.get_text().rstrip("…")[:-2].rstrip() + "…")
     band = min(0.6, max(t.get_window_extent(r).height for t in texts) / max(ax.get_window_extent(r).height, 1) + 0.03)
     y0, y1 = ax.get_ylim()
     if ax.get_yscale() == "log":
