@@ -223,3 +223,11 @@ def test_a_broken_table_stops_the_report_with_its_validation_error(runs, report)
     assert err["ename"] == "ValidationError"
     assert re.search(rf"{table}\.csv row \d+ field {column}: '{re.escape(bad)}'", err["evalue"]), err["evalue"]
     assert "check_parameters(" in src(cell)
+
+
+def test_overview_names_the_mirror_flagged_cells_it_shows(runs):
+    "Issue 9, finding 4: the 2005–2024 overview shows Japan → Russia 2009 and 2011, which the mirror screen flags; 1995 is outside it."
+    shown = text(runs["good overview in yen"][1])
+    assert "Mirror outliers." in shown
+    assert "JPN→RUS 2009 (JPN reports 3,291.8, RUS 7,258.5 USD m" in shown and "JPN→RUS 2011 (JPN reports 11,826.3, RUS 6,710.5 USD m" in shown
+    assert "JPN→RUS 1995" not in shown

@@ -202,3 +202,13 @@ def test_dispute_timeline_shows_the_icow_salience(runs):
     k = icow[icow.claimdy == 82804]
     assert f"ICOW salience of Japan's post-war claim (claim-dyad 82804) {k.icowsal.min()} of 12" in shown
     assert "the claim's identity is inferred" in shown
+
+
+def test_relations_index_names_the_mirror_flagged_cells_and_tests_without_them(runs):
+    "Issue 9, finding 4: the trade series contain the flagged Japan → Russia cells; the report names them and shows the test without those years."
+    shown = _plain(runs["default relations_index"][1])
+    f = pd.read_csv(ROOT / "data" / "mirror_flags.csv")
+    years = sorted(f[f.flagged & f.exporter.isin(["JPN", "RUS"]) & f.importer.isin(["JPN", "RUS"]) & f.year.between(1992, 2024)].year)
+    assert 2011 in years
+    assert "Mirror outliers." in shown and "JPN→RUS 2011 (JPN reports 11,826.3, RUS 6,710.5 USD m" in shown
+    assert f"without the mirror-flagged years ({', '.join(map(str, years))}) r = " in shown
