@@ -383,7 +383,9 @@ def grade_attribution(a:dict, # `gravity.japan_attribution`'s result: fall, est,
              f"{a.get('rule', 'importer')}-reported directed flows, PPML gravity, partial equilibrium)")
     def test(t):
         n_sig = sum(p < alpha for p in pre.get(t, []))
-        return (f"{JAPAN_LABEL[t]} {est.at[t, 'pct_coef']:+.0f} %: randomization p {pfmt(ri[t]['p'])} (Japan among {ri[t]['pool']} partners, exact), "
+        crv = "" if "p" not in est else (f", clustered p {pfmt(est.at[t, 'p'])}" + (" (one treated pair: it disagrees with the randomization p, which is the test)"
+                                                                                     if (est.at[t, "p"] < alpha) != (ri[t]["p"] < alpha) else ""))
+        return (f"{JAPAN_LABEL[t]} {est.at[t, 'pct_coef']:+.0f} %: randomization p {pfmt(ri[t]['p'])} (Japan among {ri[t]['pool']} partners, exact){crv}, "
                 + (f"pre-years not flat ({n_sig} of {len(pre[t])} pre-year coefficients significant)" if t in drift else "pre-years flat"))
     tests = "; ".join(test(t) for t in ri)
     if down and f["share_lo"] > 0: return "consistent", f"Supported: {share}; {tests}."
@@ -442,7 +444,8 @@ def check_claims(claims:pd.DataFrame, # the `claims` table (or a selection of it
     for _, c in claims.iterrows():
         r = check_claim(c, get)
         rows.append({"claim_id": c.claim_id, "document": c.document, "claim": c.claim, "metric": c.metric, "period": c.period,
-                     "stated": c.stated_value, "unit": c.unit, "computed": r.computed, "table": r.table, "source": r.source,
+                     "stated": c.stated_value, "unit": c.unit, "computed": r.computed,
+                     "computed_unit": next((x["unit"] for x in r.comparisons if x["computed"] == r.computed), c.unit), "table": r.table, "source": r.source,
                      "difference": next((x["difference"] for x in r.comparisons if x["computed"] == r.computed), np.nan),
                      "tolerance": c.tolerance, "verdict": r.verdict, "why": r.why})
         detail += [{"claim_id": c.claim_id, **x} for x in r.comparisons]
