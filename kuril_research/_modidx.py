@@ -1103,8 +1103,11 @@ d = { 'settings': { 'branch': 'main',
                                          'kuril_research.verdicts.Verdict': ('verdicts.html#verdict', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.Verdict.markdown': ( 'verdicts.html#verdict.markdown',
                                                                                        'kuril_research/verdicts.py'),
+                                         'kuril_research.verdicts._assess': ('verdicts.html#_assess', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts._isnum': ('verdicts.html#_isnum', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts._num': ('verdicts.html#_num', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.peq': ('verdicts.html#peq', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.pfmt': ('verdicts.html#pfmt', 'kuril_research/verdicts.py'),
-                                         'kuril_research.verdicts.verdict': ('verdicts.html#verdict', 'kuril_research/verdicts.py')}}}
+                                         'kuril_research.verdicts.verdict': ('verdicts.html#verdict', 'kuril_research/verdicts.py'),
+                                         'kuril_research.verdicts.verdict_set': ( 'verdicts.html#verdict_set',
+                                                                                  'kuril_research/verdicts.py')}}}
