@@ -31,7 +31,7 @@ class ResultSet:
     alpha:float=0.05 # the level every test uses
     pre_p:list|None=None # p-values of the pre-period event-study coefficients: one below alpha means the pre-years are not flat
     p_restricted:float|None=None # a second design-valid p on a restricted set of controls (synthetic control: those that fit comparably)
-    restricted:str="placebo p among the comparable fits" # its name
+    restricted:str="comparable-fit placebo" # its name (synthetic control: the placebo rank among the units that fit about as well)
     pre_fit:tuple|None=None # (treated pre-period RMSPE, the controls' median): worse than twice the median means no reliable twin
 
     def __post_init__(self):
@@ -171,4 +171,6 @@ def verdict_set(results:dict, # {label: ResultSet}, in the order the report show
     n = len(results)
     line = f"Of the {n} results, " + parts[0][0].lower() + parts[0][1:] + ("" if len(parts) == 1 else " " + " ".join(parts[1:]))
     grade = next(g for g in GRADES if any(d[0] == g for d in done.values()))
-    return Verdict(grade, line, [f"{k}: {verdict(r, what).line}" for k, r in results.items()])
+    split = lambda r: _isnum(r.p_design) and _isnum(r.p_conventional) and (r.p_conventional < r.alpha) != (r.p_design < r.alpha)
+    return Verdict(grade, line, [f"{k}: {verdict(r, what).line}" + (f" The {r.conventional} p disagrees with the {r.design} p: it assumes independent errors, "
+                                 "and the verdict uses the design-valid one." if split(r) else "") for k, r in results.items()])
