@@ -44,6 +44,13 @@ def test_runs_and_leads_with_a_verdict_its_tests_support(runs, name):
     assert f"pre-fit RMSPE {pre:.3f}" in line, line
 
 
+def test_sets_its_gap_beside_the_published_estimates(runs):
+    nb = runs["default"][1]
+    md = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "Mancini, M., Conteduca, F. P. & Borin, A. (2024)" in md and "10.1093/epolic/eiaa006" in md and "Why they differ" in md
+    assert re.search(r"Here the gap is -?[0-9]+ % \(2014–2020, Japan–Russia turnover, Russia-reported\), and the tests grade it: (Not distinguishable|No effect|.* is larger)", plain(nb))
+
+
 def test_donor_weights_sum_to_one(runs):
     t = plain(runs["default"][1])
     block = re.search(r"Donor weights \(\d+ of \d+ donors above 0.001\) donor weight (.*?) (?:In-space|Placebo table|Japan's gap)", t)
