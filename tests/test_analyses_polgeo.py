@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, src, text
+from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, src, text
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
@@ -148,6 +148,23 @@ def test_a_changed_geometry_file_stops_the_report(runs):
 
 def _plain(nb):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
+
+
+@pytest.mark.parametrize("run", ["good dispute_timeline", "good relations_index", "good islands_profile", "default relations_index", "default relations_index_1957"])
+def test_opens_with_the_finding_key_numbers_and_figure(runs, run):
+    "Finding 9: question, finding, key numbers, the main figure; parameters and sources in the appendix at the end."
+    assert_first_screen(runs[run][1])
+
+
+def test_relations_index_finding_is_the_distance_with_its_band_and_a_permutation_p(runs):
+    "The 2020 Japan–Russia distance and its 90 % band, recomputed from the ideal points (final-passage estimate)."
+    f = assert_first_screen(runs["good relations_index"][1])
+    ip = pd.read_csv(ROOT / "data" / "unga_ideal_points.csv")
+    ip = ip[(ip.estimate == "final_passage") & (ip.year == 2020)].set_index("country")
+    j, r = ip.loc["JPN"], ip.loc["RUS"]
+    lo, hi = max(j.q05 - r.q95, r.q05 - j.q95, 0), max(j.q95 - r.q05, r.q95 - j.q05)
+    assert f["number"] == f"{abs(j.ideal_point - r.ideal_point):.2f}" and f["interval"] == f"90 % band {lo:.2f}–{hi:.2f}"
+    assert "Japan–USA" in f["answer"] and "Japan–China" in f["answer"] and "permutation p = " in f["answer"]
 
 
 def test_relations_index_starts_in_1992_by_default(runs):
