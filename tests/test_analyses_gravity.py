@@ -3,7 +3,7 @@ bad parameters (an episode after the world matrix, an unknown sender set or repo
 cell. The PPML fits are cached by `gravity.fit` (joblib), so a second run reuses them."""
 import re
 import pytest
-from notebook_runs import papermill, text, outputs, assert_ran_clean
+from notebook_runs import papermill, text, assert_first_screen, assert_ran_clean
 from test_analyses_econ import run_to_check_cell
 from kuril_research.verdicts import pfmt
 
@@ -19,7 +19,7 @@ def test_runs_clean_with_verdict_and_published_estimates(good):
     p, nb = good
     assert_ran_clean(p, nb, 2)
     t = text(nb)
-    assert "Verdict:" in t and "randomization p" in t
+    assert "Answer:" in t and "randomization p" in t
     assert "Nothing after 2020" in t
     md = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "Crozet" in md and "Mancini" in md and "general-equilibrium" in md
@@ -28,9 +28,9 @@ def test_runs_clean_with_verdict_and_published_estimates(good):
 def test_opens_with_a_verdict_computed_from_all_its_tests(good):
     "The first line grades the four terms from the randomization p, the pre-years and the clustered p that the page shows."
     p, nb = good
-    first = next(o for _, o in outputs(nb) if "text/markdown" in o.get("data", {}))
-    line = "".join(first["data"]["text/markdown"]).split("\n")[0]
-    assert line.startswith("**Verdict: Of the 4 results, "), line
+    f = assert_first_screen(nb)  # question, finding, key numbers, the first figure; parameters and sources in the appendix
+    line = f["answer"]
+    assert line.startswith("Of the 4 results, "), line
     t = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
     ri = dict(re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"), from \d{4} .*?; randomization p = ([0-9.]+)", t))
     crv = dict(re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"), from \d{4} .*?\(CRV1 by pair, p = ([0-9.e-]+)\)", t))

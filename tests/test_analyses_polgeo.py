@@ -150,7 +150,7 @@ def _plain(nb):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
 
 
-@pytest.mark.parametrize("run", ["good dispute_timeline", "good relations_index", "good islands_profile", "default relations_index", "default relations_index_1957"])
+@pytest.mark.parametrize("run", ["good dispute_timeline", "good relations_index", "good islands_profile", "good claims_check", "default relations_index", "default relations_index_1957"])
 def test_opens_with_the_finding_key_numbers_and_figure(runs, run):
     "Finding 9: question, finding, key numbers, the main figure; parameters and sources in the appendix at the end."
     assert_first_screen(runs[run][1])

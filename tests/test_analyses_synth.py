@@ -5,7 +5,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 import pytest
 
-from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, outputs, papermill, text
+from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +25,8 @@ def plain(nb):
 def test_runs_and_leads_with_a_verdict_its_tests_support(runs, name):
     p, nb = runs[name]
     assert_ran_clean(p, nb, 2)
-    first = next(o for _, o in outputs(nb) if "text/markdown" in o.get("data", {}))
-    md = "".join(first["data"]["text/markdown"])
-    assert md.startswith("**Verdict")
+    f = assert_first_screen(nb)  # question, finding, key numbers, the first figure; parameters and sources in the appendix
+    md = f["answer"]
     t = plain(nb)
     pval = float(re.search(r"Placebo p-value \(post/pre RMSPE ratio\) ([0-9.]+) rank (\d+) of (\d+)", t).group(1))
     rank, n = map(int, re.search(r"Placebo p-value \(post/pre RMSPE ratio\) [0-9.]+ rank (\d+) of (\d+)", t).groups())
