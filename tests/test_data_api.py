@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import responses
-import urllib3
 from conftest import kuril, ROOT
 from kuril_research.build import api as A, snapshots as S, update as U
 from kuril_research.build.core import build_package, run_steps
@@ -69,17 +68,6 @@ def ct(period, flow, cmd, desc, value, wgt):
 
 CT_V1 = [ct("202608", "M", "TOTAL", "All Commodities", 470000000.0, None), ct("202608", "M", "27", "Mineral fuels, mineral oils", 300000000.0, 500000000.0),
          ct("202608", "X", "87", "Vehicles other than railway", 58000000.5, 9100000.0), ct("202609", "M", "27", "Mineral fuels, mineral oils", 310000000.5, 512345678.0)]
-
-@pytest.fixture
-def comtrade_server(httpserver, monkeypatch):
-    "comtradeapicall's own code, its HTTPS host rewritten to the local test server."
-    import comtradeapicall.PreviewGet as PG
-    class Pool(urllib3.PoolManager):
-        def request(self, method, url, **kw): return super().request(method, url.replace("https://comtradeapi.un.org", httpserver.url_for("").rstrip("/")), **kw)
-    class Shim:
-        PoolManager = Pool; ProxyManager = urllib3.ProxyManager; exceptions = urllib3.exceptions
-    monkeypatch.setattr(PG, "urllib3", Shim)
-    return httpserver
 
 def comtrade_update(server, raw:Path, rows:list, day:str) -> dict:
     "`kuril data update comtrade` against a recorded answer; the result for the source."
