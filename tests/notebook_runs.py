@@ -12,7 +12,11 @@ INLINE = "module://matplotlib_inline.backend_inline"  # as the report runner giv
 def papermill(report, out, *args, env=None):
     "Run the papermill CLI on an analysis; return (CompletedProcess, output notebook or None)."
     cmd = [str(PAPERMILL), "-k", "python3", str(ANALYSES / f"{report}.ipynb"), str(out), *args]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": INLINE, **(env or {})}, timeout=300)
+    for _ in range(2):
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MPLBACKEND": INLINE, **(env or {})}, timeout=300)
+        # a kernel that dies while starting (two test workers launching kernels at once can race for the same free
+        # port) has run nothing of the notebook: start it once more; any other failure is the test's to judge
+        if "Kernel died before replying to kernel_info" not in p.stderr: break
     nb = json.loads(Path(out).read_text(encoding="utf-8")) if Path(out).exists() else None
     return p, nb
 
