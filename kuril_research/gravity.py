@@ -311,7 +311,7 @@ def _memory(key:tuple, # everything the result depends on: code and data version
     r = compute()
     d.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=d, prefix=".fit-", suffix=".tmp"); os.close(fd)
-    joblib.dump(r, tmp); os.replace(tmp, f)
+    joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
     return r
 
 @lru_cache(maxsize=16)
