@@ -295,7 +295,7 @@ def _cache_dir():
     "The folder of cached fits: $KURIL_FIT_CACHE when set (one folder for tests, nbdev-test and the docs build), else the reports folder's `.joblib`."
     import os
     from pathlib import Path
-    if os.environ.get("KURIL_FIT_CACHE"): return Path(os.environ["KURIL_FIT_CACHE"])
+    if os.environ.get("KURIL_FIT_CACHE"): return Path(os.environ["KURIL_FIT_CACHE"]).expanduser()
     from kuril_research.settings import load_settings
     return load_settings().reports_dir / ".joblib"
 
