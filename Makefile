@@ -51,14 +51,19 @@ test: $(STAMP) chromium fonts drift test-nbs test-py
 drift: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/drift
 
-# nbdev-test skips files starting with _ (nbdev's convention): the template analysis is named on its own, so that it
-# runs with its defaults as every other analysis does
+# The library notebooks and the home page run once, in the docs build: `kuril docs` runs every cell nbdev-test runs (a
+# raising cell fails it, naming notebook and cell) and keeps each executed page in _docs-cache/, keyed by the notebook,
+# the code, the data and the settings; the browser test of the site (tests/test_site.py) then reuses those pages instead
+# of running the notebooks again. nbdev-test runs the analyses with their defaults; it skips files starting with _
+# (nbdev's convention), so the template analysis is named on its own. --timing prints where the time goes.
 test-nbs: $(STAMP)
-	$(BIN)/nbdev-test --n-workers 2
-	$(BIN)/nbdev-test nbs/analyses/_template.ipynb
+	$(BIN)/kuril docs
+	$(BIN)/nbdev-test --n-workers 2 --timing nbs/analyses
+	$(BIN)/nbdev-test --timing nbs/analyses/_template.ipynb
 
+# two pytest workers (pytest-xdist), one test file each at a time, so that a file's module fixtures are built once
 test-py: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # tests marked slow (pytest's addopts deselect them): every catalogue entry through the papermill CLI, Monte Carlo checks
 # and the library notebooks' cells marked `#| slow` (Monte Carlo coverage checks), which `nbdev-test` skips by default

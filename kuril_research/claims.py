@@ -12,18 +12,20 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, UnknownNameError, choices
-from . import trade as tr
+from . import gravity, trade as tr
+from .verdicts import pfmt
 from .islands import residents_1945, rows_1945
 
 # %% auto #0
-__all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUNTRY', 'EVENT_CLAIMS', 'CHECKERS', 'CAUSAL',
-           'Check', 'compare', 'package_get', 'dots_turnover', 'check_trade_total_change', 'check_trade_total_value',
-           'reported_turnover', 'district_rows', 'nearest', 'at_year', 'check_island_population',
-           'check_japanese_residents_1945', 'check_survivors_share_of_1945', 'place_country', 'find_events',
-           'EventClaim', 'check_event_claim', 'check_japan_sanctions', 'check_claim', 'check_claims']
+__all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUNTRY', 'EVENT_CLAIMS', 'JAPAN_LABEL', 'CHECKERS',
+           'CAUSAL', 'Check', 'compare', 'package_get', 'dots_turnover', 'check_trade_total_change',
+           'check_trade_total_value', 'reported_turnover', 'district_rows', 'nearest', 'at_year',
+           'check_island_population', 'check_japanese_residents_1945', 'check_survivors_share_of_1945', 'place_country',
+           'find_events', 'EventClaim', 'check_event_claim', 'check_japan_sanctions', 'grade_attribution',
+           'check_trade_fall_attribution', 'check_claim', 'check_claims']
 
 # %% ../nbs/31_claims.ipynb #af96d2a8
-VERDICTS = ("consistent", "within range", "inconsistent", "not checkable") # within range: the stated value lies between the figures that bracket the claim's year, but not near the interpolated one
+VERDICTS = ("consistent", "within range", "inconsistent", "not supported", "not checkable") # within range: the stated value lies between the figures that bracket the claim's year, but not near the interpolated one; not supported: a causal claim that no design-valid test supports
 
 @dataclass
 class Check:
@@ -365,12 +367,62 @@ def check_japan_sanctions(claim, get) -> Check:
                  "sanctions too is not checkable with the bundled extract, which holds only cases with Japan among the senders.",
                  ids, "sanctions_cases", sid, [row])
 
+# %% ../nbs/31_claims.ipynb #516db270
+JAPAN_LABEL = {"jpn_to_rus": "Japan → Russia", "rus_to_jpn": "Russia → Japan"}
+
+def grade_attribution(a:dict, # `gravity.japan_attribution`'s result: fall, est, ri, pre_p, rule
+                      alpha:float=0.05, # the level of every test
+                     ) -> tuple:
+    "(verdict, sentence) for a claim that Japan's sanctions caused part of a fall, from all the tests of its two terms."
+    f, est, ri, pre = a["fall"], a["est"], a["ri"], a["pre_p"]
+    drift = [t for t in ri if pre.get(t) and min(pre[t]) < alpha]
+    valid = [t for t in ri if ri[t]["p"] < alpha and t not in drift]
+    down, up = [t for t in valid if est.at[t, "coef"] < 0], [t for t in valid if est.at[t, "coef"] > 0]
+    share = (f"Japan's sanctions terms explain {f['share']:+.1f} % (95 % interval {f['share_lo']:+.1f} to {f['share_hi']:+.1f} %, clustered by pair) of the "
+             f"{f['base']}→{f['end']} fall in Japan–Russia trade ({f['actual_base']:,.0f} → {f['actual_end']:,.0f} USD m, {f['change_pct']:+.1f} %, "
+             f"{a.get('rule', 'importer')}-reported directed flows, PPML gravity, partial equilibrium)")
+    def test(t):
+        n_sig = sum(p < alpha for p in pre.get(t, []))
+        crv = "" if "p" not in est else (f", clustered p {pfmt(est.at[t, 'p'])}" + (" (one treated pair: it disagrees with the randomization p, which is the test)"
+                                                                                     if (est.at[t, "p"] < alpha) != (ri[t]["p"] < alpha) else ""))
+        return (f"{JAPAN_LABEL[t]} {est.at[t, 'pct_coef']:+.0f} %: randomization p {pfmt(ri[t]['p'])} (Japan among {ri[t]['pool']} partners, exact){crv}, "
+                + (f"pre-years not flat ({n_sig} of {len(pre[t])} pre-year coefficients significant)" if t in drift else "pre-years flat"))
+    tests = "; ".join(test(t) for t in ri)
+    if down and f["share_lo"] > 0: return "consistent", f"Supported: {share}; {tests}."
+    if up and f["share_hi"] < 0: return "inconsistent", f"Contradicted: by the design-valid test Japan's sanctions raised trade. {share}; {tests}."
+    sig = [t for t in ri if ri[t]["p"] < alpha]
+    if valid: why = "the share's interval reaches zero" if down else "the distinguishable term does not lower trade"
+    elif sig: why = f"{' and '.join(JAPAN_LABEL[t] for t in sig)} {'is' if len(sig) == 1 else 'are'} distinguishable from Russia's non-sender partners, but the pre-years are not flat"
+    else: why = "neither term is distinguishable from Russia's non-sender partners" + (f"; pre-years not flat for {' and '.join(JAPAN_LABEL[t] for t in drift)}" if drift else "")
+    return "not supported", f"Not supported by a design-valid test ({why}): {share}; {tests}."
+
+# %% ../nbs/31_claims.ipynb #82cbb0bf
+def check_trade_fall_attribution(claim, # one row of the `claims` table: period 'END vs YEAR', stated change in percent
+                                 get, # table or resource by name
+                                 attribution:Callable|None=None, # end year -> `gravity.japan_attribution`-shaped dict (default: the cached gravity fits)
+                                ) -> Check:
+    "A claim that Japan's sanctions caused part of a fall: graded by `grade_attribution`; the stated fall compared with each reporter's IMF DOTS turnover."
+    y = _years(claim.period)[0]
+    a = (attribution or (lambda end: gravity.japan_attribution(end=end)))(y)
+    verdict, why = grade_attribution(a)
+    f = a["fall"]
+    rows = [{"comparison": f"share of the {f['base']}→{f['end']} fall explained by Japan's sanctions terms (PPML gravity)", "computed": f["share"],
+             "unit": "percent of the fall", "difference": np.nan, "within_tolerance": verdict == "consistent", "table": "world_trade",
+             "source_id": "imf_dots_2022_all", "basis": f"95 % interval {f['share_lo']:+.1f} to {f['share_hi']:+.1f} %; " + why.split(": ", 1)[1]}]
+    if not pd.isna(claim.get("stated_value")) and len(_years(claim.period)) > 1:
+        rows += check_trade_total_change(claim, get).comparisons
+        fits = [r for r in rows[1:] if r["within_tolerance"]]
+        why += (f" The stated fall of {claim.stated_value:+g} % matches the " + " and the ".join(f"{r['comparison']} ({r['computed']:+.1f} %)" for r in fits) if fits
+                else f" The stated fall of {claim.stated_value:+g} % matches neither reporter's turnover (" + "; ".join(f"{r['comparison']} {r['computed']:+.1f} %" for r in rows[1:]) + ")") + "."
+    return Check(verdict, why, f["share"], "world_trade", f"imf_dots_2022_all ({a.get('rule', 'importer')}-reported directed flows)", rows)
+
 # %% ../nbs/31_claims.ipynb #2229eab8
 CHECKERS = {"trade_total_change": check_trade_total_change, "trade_total_value": check_trade_total_value,
             "island_population": check_island_population, "japanese_residents_1945": check_japanese_residents_1945,
             "survivors_share_of_1945": check_survivors_share_of_1945, "japan_sanctions": check_japan_sanctions,
+            "trade_fall_attribution": check_trade_fall_attribution,
             **{m: check_event_claim for m in EVENT_CLAIMS}}
-CAUSAL = {"trade_fall_attribution"}
+CAUSAL = set() # causal metrics no model here answers: not checkable
 
 def check_claim(claim:pd.Series, # one row of the `claims` table
                 get:Callable=package_get, # table or resource by name
@@ -392,7 +444,8 @@ def check_claims(claims:pd.DataFrame, # the `claims` table (or a selection of it
     for _, c in claims.iterrows():
         r = check_claim(c, get)
         rows.append({"claim_id": c.claim_id, "document": c.document, "claim": c.claim, "metric": c.metric, "period": c.period,
-                     "stated": c.stated_value, "unit": c.unit, "computed": r.computed, "table": r.table, "source": r.source,
+                     "stated": c.stated_value, "unit": c.unit, "computed": r.computed,
+                     "computed_unit": next((x["unit"] for x in r.comparisons if x["computed"] == r.computed), c.unit), "table": r.table, "source": r.source,
                      "difference": next((x["difference"] for x in r.comparisons if x["computed"] == r.computed), np.nan),
                      "tolerance": c.tolerance, "verdict": r.verdict, "why": r.why})
         detail += [{"claim_id": c.claim_id, **x} for x in r.comparisons]

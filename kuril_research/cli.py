@@ -40,6 +40,12 @@ def _data_validate(a):
         from kuril_research.validate import frictionless_report
         frictionless_report(dest)
     print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid")
+    from kuril_research.validate import flagged_cells
+    flags = flagged_cells(dest)
+    if flags:
+        print(f"{len(flags)} cells flagged by the mirror-ratio screen (flags, not errors: the figures are as published, "
+              "and the reports that use them say so):")
+        for line in flags: print(f"  {line}")
     return 0
 
 def _raw_and_manifest(a):
@@ -86,7 +92,7 @@ def _data_update(a):
         lines += [f"  {x}" for x in r["report"] if r["status"] != "skipped"]
     print("\n".join(lines))
     if a.report: Path(a.report).write_text("# Revision report\n\n```\n" + "\n".join(lines) + "\n```\n", encoding="utf-8")
-    if any(r.get("snapshot") for r in results): print(f"updated {path.name}; run `kuril data build` to turn the new snapshots into data/")
+    if any(r.get("snapshot") for r in results): print(f"updated {path.name}; run `kuril data build` to turn the new snapshots into data/, then `kuril data manifest` to record the files it read")
     return 0
 
 def _docs(a):

@@ -14,9 +14,10 @@ from .errors import ParameterError, choices
 from . import data
 
 # %% auto #0
-__all__ = ['TARGET', 'JAPAN', 'MEASURE_BASES', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'senders', 'directed_flows',
-           'policy_terms', 'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons', 'fit_plain', 'estimates',
-           'fit_warm', 'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual', 'ri_pvalue']
+__all__ = ['TARGET', 'JAPAN', 'MEASURE_BASES', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders',
+           'directed_flows', 'policy_terms', 'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons',
+           'fit_plain', 'estimates', 'fit_warm', 'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual',
+           'ri_pvalue', 'fall_explained', 'japan_ri', 'drifting', 'japan_attribution']
 
 # %% ../nbs/26a_gravity.ipynb #042ace2a
 TARGET, JAPAN = "RUS", "JPN" # the sanctioned economy and the focus sender
@@ -374,3 +375,69 @@ def ri_pvalue(p:pd.DataFrame, # the panel the null model was fitted on
         T = np.log((A * Y[:, None]).sum(0) / (A * M[:, None]).sum(0))
         pval = float((1 + np.sum(np.abs(T) >= abs(obs))) / (reps + 1)); draws = reps
     return {"stat": obs, "p": pval, "pool": len(pool), "treated": len(treated), "draws": draws}
+
+# %% ../nbs/26a_gravity.ipynb #775b85b2
+JAPAN_TERMS = ("jpn_to_rus", "rus_to_jpn") # Japan's two policy terms
+
+def fall_explained(p:pd.DataFrame, # the panel with the policy dummies and trade (USD m)
+                   est:pd.DataFrame, # estimates (coef, lo, hi) indexed by term
+                   base:int=2013, # the last untreated year
+                   end:int=2015, # a treated year
+                   terms:tuple=JAPAN_TERMS, # the terms whose flows and coefficients are used
+                  ) -> dict:
+    "Trade of the terms' flows in `base` and `end` (USD m), its change, and the share of the fall the terms explain (%, with 95% bounds)."
+    yrs = sorted(int(y) for y in p.year.unique())
+    treated = lambda y: p[p.year == y][list(terms)].to_numpy().any()
+    if base not in yrs or treated(base): raise ParameterError(f"base={base!r}; allowed: an untreated panel year (before the episode, within {yrs[0]}–{yrs[-1]})")
+    if end not in yrs or end <= base or not treated(end): raise ParameterError(f"end={end!r}; allowed: a treated panel year after base={base} (up to {yrs[-1]})")
+    pairs = set(p.loc[p[list(terms)].to_numpy().any(axis=1), "pair"])
+    a_base = float(p[(p.year == base) & p.pair.isin(pairs)].trade.sum())
+    by = {t: float(p[(p.year == end) & (p[t] == 1)].trade.sum()) for t in terms}
+    a_end = sum(by.values()); fall = a_base - a_end
+    if fall <= 0: raise ParameterError(f"base={base}, end={end}: the terms' trade rose ({a_base:,.0f} → {a_end:,.0f} USD m); allowed: years over which it fell")
+    lost = {k: float(sum(v * np.expm1(-est.at[t, k]) for t, v in by.items())) for k in ("coef", "lo", "hi")}
+    return {"base": base, "end": end, "actual_base": a_base, "actual_end": a_end, "change_pct": 100 * (a_end / a_base - 1), "fall": fall,
+            "by_term": by, "lost": lost["coef"], "share": 100 * lost["coef"] / fall,
+            "share_lo": 100 * lost["hi"] / fall, "share_hi": 100 * lost["lo"] / fall}
+
+# %% ../nbs/26a_gravity.ipynb #b093b8db
+def japan_ri(p:pd.DataFrame, # the panel the null model was fitted on
+             mu0:np.ndarray, # fitted means of a model without Japan's terms (`fit(model="senders_only")["mu"]`)
+             listed:set, # every listed sender of the episode (`senders(episode, "all")`): not placebo partners
+             start:int=2014, # first post year
+            ) -> dict:
+    "Randomization p-values of Japan's two terms: Japan against every partner of Russia not on the full sender list, exactly enumerated."
+    pool = lambda side: [k for k in side.unique() if k not in listed or k == JAPAN]
+    return {"jpn_to_rus": ri_pvalue(p, mu0, [JAPAN], "to_rus", pool=pool(p.exporter), start=start),
+            "rus_to_jpn": ri_pvalue(p, mu0, [JAPAN], "from_rus", pool=pool(p.importer), start=start)}
+
+# %% ../nbs/26a_gravity.ipynb #0e8b3281
+def drifting(ev:pd.DataFrame, # event-study estimates indexed by f"{term}_{year}" (`fit(model="event")["est"]`)
+             terms:list, # the policy terms
+             base_year:int=2013, # the reference year; earlier years are the pre-years
+             alpha:float=0.05, # the level
+            ) -> dict:
+    "Per term, the p-values of its pre-year coefficients; `{term: [p, ...]}` (a term drifts when one is below alpha)."
+    yr = ev.index.str.rsplit("_", n=1).str[1].astype(int)
+    out = {t: [float(x) for x in ev[(yr < base_year) & ev.index.str.startswith(t + "_")].p] for t in terms}
+    missing = [t for t, v in out.items() if not v]
+    if missing: raise ParameterError(f"terms={missing!r}: no pre-year coefficient before {base_year} in the event study; allowed: {choices(sorted({i.rsplit('_', 1)[0] for i in ev.index}))}")
+    return out
+
+# %% ../nbs/26a_gravity.ipynb #b039b1e7
+def japan_attribution(base:int=2013, # the last untreated year
+                      end:int=2015, # the treated year whose fall is explained
+                      years:tuple=(2006, 2020), # the panel's (first, last) year
+                      rule:str="importer", # a key of RULES
+                      which:str="measures", # a key of SENDER_SETS
+                      episode:int=2014, # the sanctions episode
+                     ) -> dict:
+    "Japan's share of the fall (`fall_explained`), its terms' estimates, RI p-values (`japan_ri`) and pre-year p-values (`drifting`), from the cached fits."
+    p = panel(years, rule, episode, which, True)
+    est = fit(years, rule, episode, which, True)["est"]
+    start = int(senders(episode, which).first_year.min())
+    mu0 = fit(years, rule, episode, which, True, model="senders_only")["mu"]
+    ev = fit(years, rule, episode, which, True, model="event", base_year=start - 1)["est"]
+    return {"fall": fall_explained(p, est, base, end), "est": est.loc[list(JAPAN_TERMS)],
+            "ri": japan_ri(p, mu0, set(senders(episode, "all").iso3), start), "pre_p": drifting(ev, list(JAPAN_TERMS), start - 1),
+            "rule": rule, "which": which, "years": tuple(years)}

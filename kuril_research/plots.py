@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'style', 'figure', 'with_gaps', 'line', 'points', 'year_fraction', 'mark_events',
-           'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'SPLICE', 'style', 'figure', 'with_gaps', 'line', 'points', 'year_fraction',
+           'mark_events', 'mark_splice', 'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -100,6 +100,20 @@ def year_fraction(d:pd.Series # dates
     return d.dt.year + (d - start).dt.days / (365 + d.dt.is_leap_year.astype(int))
 
 # %% ../nbs/21_plots.ipynb #2810bdbc
+def _unoverlap(texts:list, # rotated labels, each left of its marker line (ha="right")
+               r, # the canvas renderer
+               pad:float=2, # pixels kept between two labels
+              ) -> list:
+    "Labels that would touch the one before move to the right of their line; a label that would touch either way joins the one before. Returns the labels kept."
+    prev, kept = None, []
+    for t in sorted(texts, key=lambda t: t.get_position()[0]):
+        if prev is not None and t.get_window_extent(r).x0 < prev.get_window_extent(r).x1 + pad:
+            t.set_ha("left")
+            if t.get_window_extent(r).x0 < prev.get_window_extent(r).x1 + pad:
+                prev.set_text(prev.get_text() + " ·" + t.get_text()); t.remove(); continue
+        prev = t; kept.append(t)
+    return kept
+
 def mark_events(ax, # the axes, with its data already drawn (call it last: it raises the top of the y axis)
                 events:pd.DataFrame, # columns `date` and `label`
                 years:bool=True, # x axis in years (True) or dates
@@ -118,12 +132,31 @@ def mark_events(ax, # the axes, with its data already drawn (call it last: it ra
                              fontsize=7, color=color))
     if not texts: return
     r = ax.figure.canvas.get_renderer()
+    texts = _unoverlap(texts, r)
+    room = 0.5 * ax.get_window_extent(r).height  # labels take at most half the axes; longer ones are shortened, never drawn over the data
+    for t in texts:
+        while t.get_window_extent(r).height > room and len(t.get_text()) > 4:
+            t.set_text(t.get_text().rstrip("…")[:-2].rstrip() + "…")
     band = min(0.6, max(t.get_window_extent(r).height for t in texts) / max(ax.get_window_extent(r).height, 1) + 0.03)
     y0, y1 = ax.get_ylim()
     if ax.get_yscale() == "log":
         l0, l1 = np.log10(y0), np.log10(y1)
         ax.set_ylim(y0, 10 ** (l0 + (l1 - l0) / (1 - band)))
     else: ax.set_ylim(y0, y0 + (y1 - y0) / (1 - band))
+
+# %% ../nbs/21_plots.ipynb #106dfca9
+SPLICE = 1991 # the last year of the USSR: its rows stand for the USSR, from 1992 for Russia
+
+def mark_splice(ax, # the axes, on an axis of years, with its limits set
+                label:bool=True, # name the line in the legend
+               ) -> bool:
+    "Mark the USSR → Russia splice between 1991 and 1992 when the axis crosses it; True if it was drawn."
+    lo, hi = ax.get_xlim()
+    if not lo < SPLICE + 0.5 < hi: return False
+    ax.axvline(SPLICE + 0.5, color=PALETTE["black"], lw=0.8, ls="--", zorder=0,
+               label=f"USSR to {SPLICE}, Russia from {SPLICE + 1}" if label else None)
+    return True
+
 
 # %% ../nbs/21_plots.ipynb #1ef99c42
 def png_bytes(fig) -> bytes:

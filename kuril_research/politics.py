@@ -13,7 +13,7 @@ from .errors import UnknownNameError, choices
 
 # %% auto #0
 __all__ = ['UNGA_PARTNERS', 'distances_wide', 'pair_distances', 'distance_did', 'mids_per_year', 'sanctions_in_force',
-           'pair_turnover', 'lead_lag', 'trend_r', 'lead_lag_caveats']
+           'pair_turnover', 'lead_lag', 'permutation_r', 'trend_r', 'lead_lag_caveats']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -141,6 +141,26 @@ def lead_lag(x:pd.Series, # indexed by year
             r, p = (float(v) for v in stats.pearsonr(j.x, j.y))
         rows.append({"lag": k, "r": r, "p": p, "n": len(j)})
     return pd.DataFrame(rows)
+
+# %% ../nbs/30_politics.ipynb #fbbb8e31
+def permutation_r(x:pd.Series, # indexed by year
+                  y:pd.Series, # indexed by year
+                  lag:int=0, # correlate x(t) with y(t + lag)
+                  n:int=9999, # random reorderings
+                  seed:int=0, # the generator's seed: the same data give the same p
+                 ) -> dict:
+    "Pearson r of the year-on-year changes of x(t) and y(t+lag), with its two-sided permutation p and the number of years."
+    x, y = x.astype(float).dropna(), y.astype(float).dropna()
+    dx = x.diff()[x.index.to_series().diff() == 1].dropna()
+    dy = y.diff()[y.index.to_series().diff() == 1].dropna()
+    j = pd.concat([dx.rename("x"), pd.Series(dy.to_numpy(), index=dy.index - lag).rename("y")], axis=1, join="inner").dropna()
+    if len(j) < 8 or j.x.std() == 0 or j.y.std() == 0: return {"r": np.nan, "p": np.nan, "n": len(j), "draws": n}
+    a, b = j.x.to_numpy() - j.x.mean(), j.y.to_numpy() - j.y.mean()
+    r = float(a @ b / np.sqrt((a @ a) * (b @ b)))
+    rng = np.random.default_rng(seed)
+    perm = np.array([a @ rng.permutation(b) for _ in range(n)]) / np.sqrt((a @ a) * (b @ b))
+    return {"r": r, "p": float((1 + np.sum(np.abs(perm) >= abs(r) - 1e-12)) / (n + 1)), "n": len(j), "draws": n}
+
 
 # %% ../nbs/30_politics.ipynb #2fc92e31
 def trend_r(s:pd.Series # indexed by year

@@ -75,10 +75,11 @@ def finding(question:str, # the report's question, one sentence
             number:str, # the key number, formatted as the report shows it
             interval:str|None=None, # its interval, formatted, or None
             label:str="", # what the number is
+            heading:str="Answer", # "Answer" for a tested result (a verdict); "Finding" for what a descriptive report computes
            ) -> dict:
     "The report's finding: question, answer, key number and interval, displayed as the report's first lines."
     f = {"question": question, "answer": answer, "label": label, "number": number, "interval": interval}
-    display(Markdown(f"**Question:** {esc(question)}\n\n**Answer:** {esc(answer)}\n\n"
+    display(Markdown(f"**Question:** {esc(question)}\n\n**{esc(heading)}:** {esc(answer)}\n\n"
                      f"**{esc(label or 'Key number')}:** {esc(number)}" + (f" ({esc(interval)})" if interval else "")),
             metadata={FINDING: f})
     return f

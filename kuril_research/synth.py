@@ -10,11 +10,11 @@ import warnings
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
-from . import donors as dn
+from . import donors as dn, verdicts as vd
 
 # %% auto #0
 __all__ = ['ar1', 'simulated_panels', 'log_index', 'fit_weights', 'gap_series', 'rmspe', 'placebos', 'rank_p', 'sc_known_answer',
-           'restricted_p', 'verdict', 'study']
+           'restricted_p', 'verdict', 'result_set', 'study']
 
 # %% ../nbs/26c_synth.ipynb #f86f4d83
 def ar1(rng:np.random.Generator, # random generator
@@ -213,6 +213,18 @@ def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_
         return f"Not distinguishable from the donors' own variation: the {rank} (placebo p = {r['p']:.2f}; {rp:.2f} among the {rn} units fitting comparably); {gap}{tight}."
     return (f"Suggestive, not conclusive: placebo p = {r['p']:.2f} over all {r['n_units']} units but {rp:.2f} among the {rn} fitting comparably; "
             f"{gap}{tight}.")
+
+# %% ../nbs/26c_synth.ipynb #3d00fd5d
+def result_set(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_post_gap, rank, n_units)
+               fit_factor:float=5.0, # see `restricted_p`
+               alpha:float=0.05, # the test level
+              ) -> vd.ResultSet:
+    "Every test of a synthetic-control study as a `verdicts.ResultSet`: mean post gap in %, placebo rank, comparable-fit rank, pre-fit."
+    pl, me = r["placebos"], r["treated"]
+    rp, rn = restricted_p(pl, me, fit_factor)
+    med = float(pl[pl.unit != me].pre_rmspe.median())
+    return vd.ResultSet(float(100 * np.expm1(r["mean_post_gap"])), unit="%", p_design=float(r["p"]), design="placebo", rank=(int(r["rank"]), int(r["n_units"])),
+                        p_restricted=float(rp), restricted=f"placebo among the {rn} comparable fits", pre_fit=(float(r["pre_rmspe"]), med), alpha=alpha)
 
 # %% ../nbs/26c_synth.ipynb #cdeb84e8
 def study(flow:str="turnover", # "exports", "imports" (Russia's side) or "turnover"

@@ -17,7 +17,7 @@ __all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'M
            'turnover', 'yoy', 'mirror_gap', 'annual_rates', 'convert', 'in_currency', 'share_of_total', 'overlap',
            'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'panel_reported_by',
            'panel_years', 'pair_rows', 'pair_sources', 'series_label', 'pair_wide', 'pair_mirrors', 'pair_shares',
-           'japan_reported']
+           'japan_reported', 'panel_flags', 'drop_flagged', 'flag_note']
 
 # %% ../nbs/23_trade.ipynb #8513a4b8
 FLOWS = ("exports", "imports")
@@ -417,3 +417,49 @@ def japan_reported(trade:pd.DataFrame, # the `trade` table
     out = pd.concat(parts).sort_index()
     out.index.name = "year"
     return out
+
+# %% ../nbs/23_trade.ipynb #f8bc6673
+_DIRECTIONS = {"exports": ("RUS", None), "imports": (None, "RUS")} # Russia's flow -> (exporter, importer); None = the partner
+
+def panel_flags(panel:pd.DataFrame, # partner, year, value (a Russia-reported or partner-reported panel)
+                flags:pd.DataFrame, # the `mirror_flags` table
+                flow:str, # Russia's "exports", "imports" or "turnover", the flow the panel holds
+                years:tuple|None=None, # (first, last) year used, or None for the whole panel
+               ) -> pd.DataFrame:
+    "The flagged mirror cells a panel uses: partner, year, exporter, importer, both reports (USD m) and robust_z."
+    if flow not in FLOWS + ("turnover",): raise UnknownNameError(f"unknown flow {flow!r}; flows: {choices(FLOWS + ('turnover',))}")
+    cols = ["partner", "year", "exporter", "importer", "exporter_reported", "importer_reported", "robust_z"]
+    f = flags[flags["flagged"].astype(bool)]
+    cells = panel[["partner", "year"]].astype({"partner": str, "year": int}).drop_duplicates()
+    if years is not None: cells = cells[cells.year.between(*years)]
+    out = []
+    for fl in (FLOWS if flow == "turnover" else (flow,)):
+        ex, im = _DIRECTIONS[fl]
+        d = f.assign(partner=(f["importer"] if ex else f["exporter"]).astype(str), year=f["year"].astype(int))
+        d = d[(d["exporter"] if ex else d["importer"]).astype(str) == "RUS"]
+        out.append(cells.merge(d, on=["partner", "year"]))
+    return pd.concat(out, ignore_index=True)[cols].sort_values(["year", "partner", "exporter"], ignore_index=True)
+
+# %% ../nbs/23_trade.ipynb #40094813
+def drop_flagged(panel:pd.DataFrame, # partner, year, value
+                 flags:pd.DataFrame, # the `mirror_flags` table
+                 flow:str, # Russia's "exports", "imports" or "turnover"
+                ) -> pd.DataFrame:
+    "The panel without the cells `panel_flags` finds (an unbalanced panel: the cell is missing, not zero)."
+    bad = panel_flags(panel, flags, flow)[["partner", "year"]].drop_duplicates()
+    key = pd.MultiIndex.from_frame(panel[["partner", "year"]].astype({"partner": str, "year": int}))
+    return panel[~key.isin(pd.MultiIndex.from_frame(bad))].reset_index(drop=True)
+
+# %% ../nbs/23_trade.ipynb #c150a7f6
+def flag_note(cells:pd.DataFrame, # from `panel_flags`
+              without:str="", # what the report shows without them, e.g. "the DiD without them is −20.1 %"
+             ) -> str:
+    "One sentence naming the flagged mirror cells a report uses, or an empty string if it uses none."
+    if cells.empty: return ""
+    c = cells.drop_duplicates(["exporter", "importer", "year"]).sort_values(["year", "exporter"])
+    names = "; ".join(f"{r.exporter}→{r.importer} {int(r.year)} ({r.exporter} reports {r.exporter_reported:,.1f}, {r.importer} "
+                      f"{r.importer_reported:,.1f} USD m; robust z {r.robust_z:+.2f})" for r in c.itertuples())
+    n = len(c)
+    return (f"This report uses {n} trade cell{'s' if n > 1 else ''} that the mirror-ratio screen flags (the data package's "
+            f"`mirror_flags`: the two reporters' figures disagree far beyond the pair's usual ratio): {names}"
+            + (f"; {without}." if without else "."))

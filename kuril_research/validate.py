@@ -12,7 +12,8 @@ import pandas as pd
 from .errors import ValidationError
 
 # %% auto #0
-__all__ = ['read_descriptor', 'resource_of', 'numbers', 'fail_at', 'validate_table', 'validate_package', 'frictionless_report']
+__all__ = ['read_descriptor', 'resource_of', 'numbers', 'fail_at', 'validate_table', 'validate_package', 'flagged_cells',
+           'frictionless_report']
 
 # %% ../nbs/02_validate.ipynb #ea784156
 def read_descriptor(data_dir:Path # the package folder
@@ -124,6 +125,20 @@ def validate_package(data_dir:Path # the package folder
         if r.get("profile") != "tabular-data-resource": continue
         counts[r["name"]] = len(validate_table(data_dir, r["name"], dp, keys))
     return counts
+
+# %% ../nbs/02_validate.ipynb #e8c1051d
+def flagged_cells(data_dir:Path # the package folder
+                 ) -> list:
+    "One line per row the `mirror_flags` table flags, naming the file, row, pair-direction and year; [] if the table is absent."
+    r = resource_of(read_descriptor(data_dir), "mirror_flags")
+    if r is None: return []
+    df = pd.read_csv(Path(data_dir) / r["path"], dtype=str, keep_default_na=False)
+    out = []
+    for i, c in df[df["flagged"].str.lower() == "true"].iterrows():
+        out.append(f"{Path(data_dir).name}/{r['path']} row {i + 2}: {c.exporter}→{c.importer} {c.year}: {c.exporter} reports "
+                   f"{float(c.exporter_reported):,.1f}, {c.importer} {float(c.importer_reported):,.1f} USD m (log mirror ratio "
+                   f"{float(c.log_ratio):+.3f}, the pair's median {float(c.pair_median):+.3f}; robust z {float(c.robust_z):+.2f})")
+    return out
 
 # %% ../nbs/02_validate.ipynb #3018c3c0
 def frictionless_report(data_dir:Path # the package folder

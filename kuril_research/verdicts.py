@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from .errors import ParameterError
 
 # %% auto #0
-__all__ = ['GRADES', 'ResultSet', 'Verdict', 'pfmt', 'peq', 'verdict']
+__all__ = ['GRADES', 'GROUP', 'ResultSet', 'Verdict', 'pfmt', 'peq', 'verdict', 'verdict_set']
 
-# %% ../nbs/22a_verdicts.ipynb #5a2f8f8c
+# %% ../nbs/22a_verdicts.ipynb #27a860ae
 @dataclass
 class ResultSet:
     "The tests of one result, as a report shows them. Missing tests are None."
@@ -29,11 +29,18 @@ class ResultSet:
     placebo_p:list|None=None # p-values of the placebo estimates (fake dates or fake units)
     pretrend_p:float|None=None # the pre-trend test's p
     alpha:float=0.05 # the level every test uses
+    pre_p:list|None=None # p-values of the pre-period event-study coefficients: one below alpha means the pre-years are not flat
+    p_restricted:float|None=None # a second design-valid p on a restricted set of controls (synthetic control: those that fit comparably)
+    restricted:str="comparable-fit placebo" # its name (synthetic control: the placebo rank among the units that fit about as well)
+    pre_fit:tuple|None=None # (treated pre-period RMSPE, the controls' median): worse than twice the median means no reliable twin
 
     def __post_init__(self):
-        for k in ("p_conventional", "p_design", "pretrend_p"):
+        for k in ("p_conventional", "p_design", "pretrend_p", "p_restricted"):
             v = getattr(self, k)
             if v is not None and not (0 <= v <= 1): raise ParameterError(f"ResultSet {k}={v!r}: a p-value is between 0 and 1")
+        for k in ("placebo_p", "pre_p"):
+            bad = [v for v in getattr(self, k) or [] if _isnum(v) and not (0 <= v <= 1)]
+            if bad: raise ParameterError(f"ResultSet {k} has {bad[0]!r}: a p-value is between 0 and 1")
         if not (0 < self.alpha < 1): raise ParameterError(f"ResultSet alpha={self.alpha!r}: a level is between 0 and 1")
 
 # %% ../nbs/22a_verdicts.ipynb #27fa0dd6
@@ -68,15 +75,13 @@ def peq(p:float # a p-value
     f = pfmt(p)
     return f"p {f}" if f.startswith("<") else f"p = {f}"
 
-# %% ../nbs/22a_verdicts.ipynb #d742a21c
+# %% ../nbs/22a_verdicts.ipynb #c7a9940b
 def _num(x, unit):
     s = f"{x:+.0f}" if unit == "%" else f"{x:+.3f}"
     return f"{s} %" if unit == "%" else f"{s} {unit}".rstrip()
 
-def verdict(r:ResultSet, # the tests of one result
-            what:str="the change", # what the estimate measures, for the sentences
-           ) -> Verdict:
-    "One verdict computed from all tests of `r`, and one sentence per test that states only that test's outcome."
+def _assess(r:ResultSet, what:str) -> tuple:
+    "(grade, reasons the design fails, the tests for the line, one sentence per test) of one result."
     a, s = r.alpha, []
     est = _num(r.estimate, r.unit) + (f" ({100 * (1 - a):.0f} % interval {_num(r.lo, r.unit)} to {_num(r.hi, r.unit)})" if _isnum(r.lo) and _isnum(r.hi) else "")
     s.append(f"Estimate of {what}: {est}.")
@@ -84,6 +89,16 @@ def verdict(r:ResultSet, # the tests of one result
     if _isnum(r.pretrend_p):
         s.append(f"Pre-trend test: {peq(r.pretrend_p)} — " + ("the treated unit was already moving apart from the controls before the event."
                  if pre_fail else "no significant difference in trends before the event (which does not prove there was none)."))
+    prp = [p for p in (r.pre_p or []) if _isnum(p)]
+    n_pre = sum(p < a for p in prp)
+    if prp:
+        s.append(f"Pre-years: {n_pre} of {len(prp)} pre-period coefficients significant at the {a:g} level" +
+                 (" — the pre-years are not flat." if n_pre else " — flat at this level (which does not prove there was no trend)."))
+    fit_fail = r.pre_fit is not None and r.pre_fit[0] > 2 * r.pre_fit[1]
+    if r.pre_fit is not None:
+        s.append(f"Pre-period fit: RMSPE {r.pre_fit[0]:.3f} against the controls' median {r.pre_fit[1]:.3f} — " +
+                 ("worse than twice the median: no reliable twin." if fit_fail else
+                  "unusually tight, which inflates a post/pre ratio." if r.pre_fit[0] < 0.25 * r.pre_fit[1] else "comparable to the controls'."))
     pl = [p for p in (r.placebo_p or []) if _isnum(p)]
     n_sig = sum(p < a for p in pl)
     pl_fail = len(pl) > 0 and n_sig > 0
@@ -94,19 +109,68 @@ def verdict(r:ResultSet, # the tests of one result
     if _isnum(r.p_design):
         s.append(f"{r.design.capitalize()} {peq(r.p_design)}{rank}: " + ("few assignments of the treatment to other units or dates give an estimate this large."
                  if r.p_design < a else "assignments of the treatment to other units or dates give estimates this large as often as that."))
+    split = _isnum(r.p_design) and _isnum(r.p_restricted) and (r.p_design < a) != (r.p_restricted < a)
+    if _isnum(r.p_restricted):
+        s.append(f"{r.restricted[0].upper() + r.restricted[1:]}: {peq(r.p_restricted)}" +
+                 (f", which disagrees with the {r.design} p over all controls; the verdict needs both." if split else "."))
     if _isnum(r.p_conventional):
         s.append(f"Conventional ({r.conventional}) {peq(r.p_conventional)}" +
                  (f", but it assumes independent errors; the design-valid {r.design} p above is the one the verdict uses." if _isnum(r.p_design) and (r.p_conventional < a) != (r.p_design < a) else "."))
     tests = []
     if _isnum(r.p_design): tests.append(f"{r.design} {peq(r.p_design)}{rank}")
+    if _isnum(r.p_restricted): tests.append(f"{r.restricted} {peq(r.p_restricted)}")
     if pl: tests.append(f"{n_sig} of {len(pl)} placebos significant")
     if _isnum(r.pretrend_p): tests.append(f"pre-trend {peq(r.pretrend_p)}")
+    if prp: tests.append(f"{n_pre} of {len(prp)} pre-years significant")
+    if r.pre_fit is not None: tests.append(f"pre-fit RMSPE {r.pre_fit[0]:.3f} (controls' median {r.pre_fit[1]:.3f})")
     if _isnum(r.p_conventional): tests.append(f"{r.conventional} {peq(r.p_conventional)}")
-    if pre_fail or pl_fail:
-        why = "; ".join(w for w, f in (("the treated unit was already diverging", pre_fail), ("placebos fail", pl_fail)) if f)
-        return Verdict("design fails", f"No effect can be read from this design: {why} ({', '.join(tests)}).", s)
-    if not _isnum(r.p_design):
-        return Verdict("not testable", f"Not tested against the controls' variation (no design-valid test); {', '.join(tests) or 'no test'}.", s)
-    if r.p_design < a:
-        return Verdict("distinguishable", f"{what[0].upper() + what[1:]} of {_num(r.estimate, r.unit)} is larger than the controls' variation: {', '.join(tests)}.", s)
-    return Verdict("not distinguishable", f"Not distinguishable from the controls' variation: {', '.join(tests)}.", s)
+    fails = [w for w, f in (("the treated unit was already diverging", pre_fail), ("pre-years not flat", n_pre > 0),
+                            ("no reliable twin", fit_fail), ("placebos fail", pl_fail)) if f]
+    if fails: grade = "design fails"
+    elif not _isnum(r.p_design): grade = "not testable"
+    elif r.p_design < a and not (_isnum(r.p_restricted) and r.p_restricted >= a): grade = "distinguishable"
+    else: grade = "not distinguishable"
+    return grade, fails, tests, s
+
+# %% ../nbs/22a_verdicts.ipynb #2d75aa92
+def verdict(r:ResultSet, # the tests of one result
+            what:str="the change", # what the estimate measures, for the sentences
+           ) -> Verdict:
+    "One verdict computed from all tests of `r`, and one sentence per test that states only that test's outcome."
+    grade, fails, tests, s = _assess(r, what)
+    if grade == "design fails":
+        return Verdict(grade, f"No effect can be read from this design: {'; '.join(fails)} ({', '.join(tests)}).", s)
+    if grade == "not testable":
+        return Verdict(grade, f"Not tested against the controls' variation (no design-valid test); {', '.join(tests) or 'no test'}.", s)
+    if grade == "distinguishable":
+        return Verdict(grade, f"{what[0].upper() + what[1:]} of {_num(r.estimate, r.unit)} is larger than the controls' variation: {', '.join(tests)}.", s)
+    return Verdict(grade, f"Not distinguishable from the controls' variation: {', '.join(tests)}.", s)
+
+# %% ../nbs/22a_verdicts.ipynb #6005c549
+GROUP = {"distinguishable": "distinguishable from the controls' variation", "not distinguishable": "not distinguishable",
+         "design fails": "not identified", "not testable": "not tested against the controls' variation"}
+
+def verdict_set(results:dict, # {label: ResultSet}, in the order the report shows them
+                what:str="the change", # what each estimate measures, for the sentences
+               ) -> Verdict:
+    "One verdict line for several results, grouped by grade, each named with its estimate and deciding tests; one sentence per result."
+    if not results: raise ParameterError("results={}: a verdict needs at least one result")
+    done = {k: _assess(r, what) for k, r in results.items()}
+    def item(k, show_fails):
+        r, (grade, fails, tests, _) = results[k], done[k]
+        keep = [t for t in tests if not t.startswith(("pre-fit", "pre-trend")) and "pre-years" not in t] or tests
+        return f"{k} ({_num(r.estimate, r.unit)}; {', '.join(keep)}" + (f"; {'; '.join(fails)}" if show_fails and fails else "") + ")"
+    parts = []
+    for grade in GRADES:
+        ks = [k for k in done if done[k][0] == grade]
+        if not ks: continue
+        reasons = {"; ".join(done[k][1]) for k in ks}
+        same = grade == "design fails" and len(reasons) == 1
+        head = f"{len(ks)} {GROUP[grade]}" + (f" ({reasons.pop()})" if same else "")
+        parts.append(f"{head}: {', '.join(item(k, not same) for k in ks)}.")
+    n = len(results)
+    line = f"Of the {n} results, " + parts[0][0].lower() + parts[0][1:] + ("" if len(parts) == 1 else " " + " ".join(parts[1:]))
+    grade = next(g for g in GRADES if any(d[0] == g for d in done.values()))
+    split = lambda r: _isnum(r.p_design) and _isnum(r.p_conventional) and (r.p_conventional < r.alpha) != (r.p_design < r.alpha)
+    return Verdict(grade, line, [f"{k}: {verdict(r, what).line}" + (f" The {r.conventional} p disagrees with the {r.design} p: it assumes independent errors, "
+                                 "and the verdict uses the design-valid one." if split(r) else "") for k, r in results.items()])

@@ -33,3 +33,15 @@ def data_copy(tmp_path, settings):
     dest = tmp_path / "data"
     shutil.copytree(settings.data_dir, dest)
     return dest
+
+@pytest.fixture
+def comtrade_server(httpserver, monkeypatch):
+    "comtradeapicall's own code, its HTTPS host rewritten to the local test server (pytest-httpserver)."
+    import urllib3
+    import comtradeapicall.PreviewGet as PG
+    class Pool(urllib3.PoolManager):
+        def request(self, method, url, **kw): return super().request(method, url.replace("https://comtradeapi.un.org", httpserver.url_for("").rstrip("/")), **kw)
+    class Shim:
+        PoolManager = Pool; ProxyManager = urllib3.ProxyManager; exceptions = urllib3.exceptions
+    monkeypatch.setattr(PG, "urllib3", Shim)
+    return httpserver

@@ -1,6 +1,6 @@
 """What the analysis tests share: running an analysis through the real papermill CLI, reading what the executed
 notebook shows, and breaking one cell of a data table copy."""
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +70,46 @@ def assert_ran_clean(p, nb, min_figures):
     assert not errors(nb)
     assert pngs(nb) >= min_figures, f"{pngs(nb)} figures"
     assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
+
+
+FINDING = "kuril_finding"  # the output metadata key `reporting.finding` and `reporting.key_numbers(finding=...)` set
+
+
+def _shows(o, caption):
+    "Does the output display a table with this caption (as `reporting.table_html` writes it)?"
+    h = o.get("data", {}).get("text/html", "")
+    return f"<strong>{caption}</strong>" in ("".join(h) if isinstance(h, list) else h)
+
+
+def assert_first_screen(nb):
+    """The executed notebook opens as a reader needs it: a title cell that asks the question; then, as the first thing
+    shown, the finding (question, answer or verdict, key number); the key numbers table; a figure, with at most one
+    section heading before it; and only then, in an `## Appendix` section at the end, the parameters, the sources and
+    the version stamp. Returns the finding's metadata."""
+    cells = nb["cells"]
+    title = src(cells[0])
+    assert cells[0]["cell_type"] == "markdown" and title.startswith("# "), "the first cell is not the report's title"
+    assert "?" in title, "the title cell asks no question"
+    shown = [(i, o) for i, c in enumerate(cells) if c["cell_type"] == "code" for o in c.get("outputs", [])
+             if o.get("output_type") in ("display_data", "execute_result", "stream")]
+    assert shown, "the notebook shows nothing"
+    i0, first = shown[0]
+    f = first.get("metadata", {}).get(FINDING)
+    assert f, f"the first thing shown (cell {i0}) is not the finding (reporting.finding): {text({'cells': [cells[i0]]})[:200]!r}"
+    assert all(f.get(k) for k in ("question", "answer", "number")), f"the finding lacks a question, answer or number: {f}"
+    key = next((i for i, o in shown if _shows(o, "Key numbers")), None)
+    fig = next((i for i, o in shown if "image/png" in o.get("data", {})), None)
+    assert key is not None, "no key numbers table"
+    assert fig is not None and key <= fig, f"no figure after the key numbers (key numbers in cell {key}, first figure in cell {fig})"
+    heads = [i for i in range(key + 1, fig) if cells[i]["cell_type"] == "markdown" and src(cells[i]).lstrip().startswith("## ")]
+    assert len(heads) <= 1, f"the first figure (cell {fig}) comes after {len(heads)} sections: it is not on the first screen"
+    assert not any(_shows(o, "Parameters") for i, o in shown if i < fig), "the parameters are shown before the main figure, not in the appendix"
+    app = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and re.match(r"\s*## Appendix", src(c))]
+    assert len(app) == 1, f"{len(app)} '## Appendix' headings (one expected)"
+    assert app[0] > fig, "the appendix comes before the main figure"
+    later = [k for k in range(app[0] + 1, len(cells)) if cells[k]["cell_type"] == "markdown" and re.match(r"\s*#{1,2} ", src(cells[k]))]
+    assert not later, f"a section follows the appendix: {src(cells[later[0]]).splitlines()[0]!r}"
+    for cap in ("Parameters", "Sources"):
+        at = [i for i, o in shown if _shows(o, cap)]
+        assert at and min(at) > app[0], f"the {cap.lower()} table is not in the appendix"
+    return f

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, ANALYSES, ROOT, break_cell, errors, outputs, papermill, src, text
+from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, ANALYSES, ROOT, break_cell, errors, outputs, papermill, src, text
 
 
 GOOD = {  # name: (report, papermill arguments, at least this many figures)
@@ -107,6 +107,21 @@ def fx():
 @pytest.mark.parametrize("name", list(GOOD))
 def test_runs_with_other_parameters(runs, name):
     assert_ran_clean(*runs[f"good {name}"], GOOD[name][2])
+
+
+@pytest.mark.parametrize("name", [n for n, (r, _, _) in GOOD.items() if r in ("trade_overview", "energy_and_composition")])
+def test_opens_with_the_finding_key_numbers_and_figure(runs, name):
+    "Finding 9: question, finding, key numbers, the main figure; parameters and sources in the appendix at the end."
+    assert_first_screen(runs[f"good {name}"][1])
+
+
+def test_overview_finding_is_the_latest_turnover_and_its_change_on_2021(runs, trade):
+    "In yen, 2005–2024: Japan's MOF turnover 2024 and its change on 2021, and the IMTS 2024 figure beside it, straight from trade.csv."
+    f = assert_first_screen(runs["good overview in yen"][1])
+    mof = trade[(trade.source_id == "jp_mof_trade_by_country") & (trade.reporter == "JPN") & (trade.partner == "RUS")].groupby("year").value.sum() / 1e6
+    assert f["number"] == f"{mof[2024]:,.1f} JPY bn"
+    assert f"{100 * (mof[2024] / mof[2021] - 1):+.0f} % on 2021" in f["answer"]
+    assert "Japan's own figures (Japan MOF)" in f["answer"] and "Russia's own figures (IMF IMTS)" in f["answer"]
 
 
 def test_overview_converts_at_the_annual_average_rate(runs, trade, fx):
@@ -208,3 +223,11 @@ def test_a_broken_table_stops_the_report_with_its_validation_error(runs, report)
     assert err["ename"] == "ValidationError"
     assert re.search(rf"{table}\.csv row \d+ field {column}: '{re.escape(bad)}'", err["evalue"]), err["evalue"]
     assert "check_parameters(" in src(cell)
+
+
+def test_overview_names_the_mirror_flagged_cells_it_shows(runs):
+    "Issue 9, finding 4: the 2005–2024 overview shows Japan → Russia 2009 and 2011, which the mirror screen flags; 1995 is outside it."
+    shown = text(runs["good overview in yen"][1])
+    assert "Mirror outliers." in shown
+    assert "JPN→RUS 2009 (JPN reports 3,291.8, RUS 7,258.5 USD m" in shown and "JPN→RUS 2011 (JPN reports 11,826.3, RUS 6,710.5 USD m" in shown
+    assert "JPN→RUS 1995" not in shown

@@ -1,9 +1,13 @@
 """The sanctions_gravity report through papermill: it runs clean with its verdict, figures, sources and version stamp;
 bad parameters (an episode after the world matrix, an unknown sender set or reporting rule) stop it in its check
 cell. The PPML fits are cached by `gravity.fit` (joblib), so a second run reuses them."""
+import re
 import pytest
-from notebook_runs import papermill, text, assert_ran_clean
+from notebook_runs import papermill, text, assert_first_screen, assert_ran_clean
 from test_analyses_econ import run_to_check_cell
+from kuril_research.verdicts import pfmt
+
+LABELS = ("senders (excl. Japan) → Russia", "Russia → senders (excl. Japan)", "Japan → Russia", "Russia → Japan")
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +19,30 @@ def test_runs_clean_with_verdict_and_published_estimates(good):
     p, nb = good
     assert_ran_clean(p, nb, 2)
     t = text(nb)
-    assert "Verdict." in t and "randomization p" in t
+    assert "Answer:" in t and "randomization p" in t
     assert "Nothing after 2020" in t
-    assert "Crozet" in "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    md = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "Crozet" in md and "Mancini" in md and "general-equilibrium" in md
+
+
+def test_opens_with_a_verdict_computed_from_all_its_tests(good):
+    "The first line grades the four terms from the randomization p, the pre-years and the clustered p that the page shows."
+    p, nb = good
+    f = assert_first_screen(nb)  # question, finding, key numbers, the first figure; parameters and sources in the appendix
+    line = f["answer"]
+    assert line.startswith("Of the 4 results, "), line
+    t = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
+    ri = dict(re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"), from \d{4} .*?; randomization p = ([0-9.]+)", t))
+    crv = dict(re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"), from \d{4} .*?\(CRV1 by pair, p = ([0-9.e-]+)\)", t))
+    pre = dict((k, int(n)) for k, n in re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"): (\d+) of \d+", t.split("Pre-years significant at 5 %")[1][:400]))
+    assert set(ri) == set(crv) == set(pre) == set(LABELS), (ri, crv, pre)
+    not_identified = line.find("not identified (pre-years not flat)")
+    for k in LABELS:
+        at = line.find(f"{k} (")
+        assert at > 0 and f"randomization p = {pfmt(float(ri[k]))}" in line[at:at + 120], (k, line)
+        assert "CRV1 p" in line[at:at + 120]
+        if pre[k]: assert 0 < not_identified < at, (k, line)  # a term with a significant pre-year is not identified
+        elif float(ri[k]) >= 0.05: assert "not distinguishable: " in line[:at] and (not_identified < 0 or at < not_identified), (k, line)
 
 
 @pytest.mark.parametrize("values,message", [

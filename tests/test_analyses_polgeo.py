@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from notebook_runs import assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, src, text
+from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, src, text
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
@@ -100,10 +100,25 @@ def test_claims_check_grades_the_islands_population_on_interpolated_figures(runs
     (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", shown) if "<td>C004</td>" in r and "About 19" in r]
     assert "<td>within range</td> <td>16,834 persons — population:" in row
     # every claim's verdict stands beside the figure it was checked against and that figure's source
-    checked = re.findall(r"<td>(within range|consistent|inconsistent|not checkable)</td> <td>([^<]*)</td>", shown)
+    checked = re.findall(r"<td>(within range|consistent|inconsistent|not supported|not checkable)</td> <td>([^<]*)</td>", shown)
     assert len(checked) >= 5
     for verdict, against in checked:
         assert against == "nothing in the bundled data" if verdict == "not checkable" else " — " in against and ":" in against, (verdict, against)
+
+
+def test_claims_check_grades_the_causal_claim_from_the_gravity_estimate(runs):
+    "C003 ('fell 31 %, in part due to sanctions') is graded from the gravity model, not left 'not checkable': the fall it explains is Japan–Russia importer-reported trade 2013→2015, computed here from world_trade."
+    w = pd.read_csv(ROOT / "data" / "world_trade.csv.gz")
+    imp = w[(w.flow == "imports") & (((w.reporter == "RUS") & (w.partner == "JPN")) | ((w.reporter == "JPN") & (w.partner == "RUS")))]
+    y13, y15 = (imp[imp.year == y].value_usd_m.sum() for y in (2013, 2015))
+    shown = re.sub(r"\s+", " ", text(runs["good claims_check"][1])).replace("&#x27;", "'")
+    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", shown) if "<td>C003</td>" in r and "in part due to Japan's sanctions" in r]
+    assert "<td>not checkable</td>" not in row and "<td>not supported</td>" in row, row
+    assert f"of the 2013→2015 fall in Japan–Russia trade ({y13:,.0f} → {y15:,.0f} USD m, {100 * (y15 / y13 - 1):+.1f} %" in shown
+    why = re.search(r"\*\*The cause \(C003\): not supported\.\*\* (Not supported by a design-valid test .*?)\. The model's", shown).group(1)
+    ps = [float(x) for x in re.findall(r"randomization p ([0-9.]+) \(Japan among \d+ partners, exact\)", why)]
+    assert len(ps) == 2 and all(p >= 0.05 for p in ps) or "pre-years not flat" in why  # 'not supported' only when no term passes its tests
+    assert "The stated fall of -31 % matches the Russia-reported turnover" in shown
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -133,6 +148,23 @@ def test_a_changed_geometry_file_stops_the_report(runs):
 
 def _plain(nb):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
+
+
+@pytest.mark.parametrize("run", ["good dispute_timeline", "good relations_index", "good islands_profile", "good claims_check", "default relations_index", "default relations_index_1957"])
+def test_opens_with_the_finding_key_numbers_and_figure(runs, run):
+    "Finding 9: question, finding, key numbers, the main figure; parameters and sources in the appendix at the end."
+    assert_first_screen(runs[run][1])
+
+
+def test_relations_index_finding_is_the_distance_with_its_band_and_a_permutation_p(runs):
+    "The 2020 Japan–Russia distance and its 90 % band, recomputed from the ideal points (final-passage estimate)."
+    f = assert_first_screen(runs["good relations_index"][1])
+    ip = pd.read_csv(ROOT / "data" / "unga_ideal_points.csv")
+    ip = ip[(ip.estimate == "final_passage") & (ip.year == 2020)].set_index("country")
+    j, r = ip.loc["JPN"], ip.loc["RUS"]
+    lo, hi = max(j.q05 - r.q95, r.q05 - j.q95, 0), max(j.q95 - r.q05, r.q95 - j.q05)
+    assert f["number"] == f"{abs(j.ideal_point - r.ideal_point):.2f}" and f["interval"] == f"90 % band {lo:.2f}–{hi:.2f}"
+    assert "Japan–USA" in f["answer"] and "Japan–China" in f["answer"] and "permutation p = " in f["answer"]
 
 
 def test_relations_index_starts_in_1992_by_default(runs):
@@ -185,3 +217,13 @@ def test_dispute_timeline_shows_the_icow_salience(runs):
     k = icow[icow.claimdy == 82804]
     assert f"ICOW salience of Japan's post-war claim (claim-dyad 82804) {k.icowsal.min()} of 12" in shown
     assert "the claim's identity is inferred" in shown
+
+
+def test_relations_index_names_the_mirror_flagged_cells_and_tests_without_them(runs):
+    "Issue 9, finding 4: the trade series contain the flagged Japan → Russia cells; the report names them and shows the test without those years."
+    shown = _plain(runs["default relations_index"][1])
+    f = pd.read_csv(ROOT / "data" / "mirror_flags.csv")
+    years = sorted(f[f.flagged & f.exporter.isin(["JPN", "RUS"]) & f.importer.isin(["JPN", "RUS"]) & f.year.between(1992, 2024)].year)
+    assert 2011 in years
+    assert "Mirror outliers." in shown and "JPN→RUS 2011 (JPN reports 11,826.3, RUS 6,710.5 USD m" in shown
+    assert f"without the mirror-flagged years ({', '.join(map(str, years))}) r = " in shown

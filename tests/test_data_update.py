@@ -208,17 +208,6 @@ CT_ROW = {"typeCode": "C", "freqCode": "M", "refPeriodId": 20260901, "refYear": 
           "mosCode": "0", "motCode": 0, "qtyUnitCode": -1, "qty": 0, "isQtyEstimated": False, "netWgt": 512345678.0, "isNetWgtEstimated": False,
           "grossWgt": 0, "cifvalue": 310000000.5, "fobvalue": None, "primaryValue": 310000000.5, "legacyEstimationFlag": 0, "isReported": True, "isAggregate": True}
 
-@pytest.fixture
-def comtrade_server(httpserver, monkeypatch):
-    "comtradeapicall's own code, its HTTPS host rewritten to the local test server."
-    import comtradeapicall.PreviewGet as PG
-    class Pool(urllib3.PoolManager):
-        def request(self, method, url, **kw): return super().request(method, url.replace("https://comtradeapi.un.org", httpserver.url_for("").rstrip("/")), **kw)
-    class Shim:
-        PoolManager = Pool; ProxyManager = urllib3.ProxyManager; exceptions = urllib3.exceptions
-    monkeypatch.setattr(PG, "urllib3", Shim)
-    return httpserver
-
 def test_comtrade(comtrade_server, capsys):
     comtrade_server.expect_request("/data/v1/get/C/M/HS", query_string={"reportercode": "392", "flowCode": "M,X", "period": "202609", "cmdCode": "TOTAL,AG2",
         "partnerCode": "643", "format": "JSON", "includeDesc": "True", "subscription-key": "comtradesecretkey"}).respond_with_json(

@@ -5,6 +5,8 @@ in `ANALYSIS`, then write
 - GOOD: runs with non-default parameters (papermill `-p NAME VALUE`, `-y "NAME: [a, b]"` for a list); each must
   finish without an error, draw at least the given number of figures and end with the sources table and the version
   stamp (`assert_ran_clean`);
+  each must also open with the first screen — the question, the finding, the key numbers, a figure — and keep the
+  parameters and sources in the `## Appendix` at the end (`assert_first_screen`);
 - BAD: runs with a bad parameter; each must stop in the parameter-check cell with a `ParameterError` whose message
   contains the given text, before any figure (`assert_stopped_in_check_cell`);
 - one test that recomputes a number the report shows from the committed CSV in `data/`, independently of the library.
@@ -14,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from notebook_runs import ROOT, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
+from notebook_runs import ROOT, assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
 
 ANALYSIS = "_template"  # the notebook's file name in nbs/analyses/, without .ipynb
 
@@ -48,6 +50,12 @@ def runs(tmp_path_factory):
 @pytest.mark.parametrize("case", list(GOOD))
 def test_runs(runs, case):
     assert_ran_clean(*runs[f"good {case}"], GOOD[case][1])
+
+
+@pytest.mark.parametrize("case", list(GOOD))
+def test_opens_with_the_finding_key_numbers_and_figure(runs, case):
+    "The shape a copy starts from: question, finding, key numbers, the figure; parameters and sources in the appendix."
+    assert_first_screen(runs[f"good {case}"][1])
 
 
 @pytest.mark.parametrize("case", list(BAD))

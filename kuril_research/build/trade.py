@@ -1,4 +1,4 @@
-"""Build step for the `trade` table (IMF DOTS, IMF IMTS, Japan MOF, COW) and the two monthly trade files
+"""Build step for the `trade` table (IMF DOTS, IMF IMTS, Japan MOF, COW), the mirror-ratio outlier screen of its Russia pairs, and the two monthly trade files
 
 Docs: https://kuril-research.github.io/kuril-research/build.trade.html.md"""
 
@@ -14,9 +14,11 @@ from ..errors import DataFormatError
 from .raw import RawDir, MONTHS, fail_at, read_raw, recode
 
 # %% auto #0
-__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'LNG', 'EUROSTAT',
-           'trade_from_dots', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade', 'customs_release',
-           'build_lng_imports_monthly', 'build_eu_trade_russia_monthly']
+__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'MIRROR_PARTNERS',
+           'MIRROR_SOURCE', 'MIRROR_MAD_LIMIT', 'MIRROR_MAD_SCALE', 'MIRROR_MIN_YEARS', 'MIRROR_FIELDS', 'MIRROR_KEY',
+           'LNG', 'EUROSTAT', 'trade_from_dots', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade',
+           'mirror_pairs', 'mirror_screen', 'build_mirror_flags', 'customs_release', 'build_lng_imports_monthly',
+           'build_eu_trade_russia_monthly']
 
 # %% ../../nbs/12_build.trade.ipynb #3a83c0b6
 FOCUS = ["JPN", "RUS"]
@@ -171,6 +173,84 @@ def build_trade(src:RawDir # the raw folder
                   "gaps": "Japan-reported USD values end in 2020 (DOTS); Japan-reported 2021–2025 only in yen (MOF) and without Turkey or a "
                           "world total. Russia-reported values end in 2024 (IMTS) and start in 1992 (DOTS); USSR-reported rows only in COW "
                           "(to 1991). COW ends in 2014. No product (HS) breakdown and no monthly series of Japan–Russia trade in any file."})
+
+# %% ../../nbs/12_build.trade.ipynb #b904957a
+MIRROR_PARTNERS = ["JPN", *CONTROLS] # Russia's partners in the analyses: Japan (treated) and the control partners
+MIRROR_SOURCE = "imf_dots_2022" # the source with both reporters' USD figures for every pair
+MIRROR_MAD_LIMIT = 3.0 # a cell is flagged beyond this many scaled MADs from the pair-direction's median
+MIRROR_MAD_SCALE = 1.4826 # MAD × 1.4826 estimates the standard deviation of normal data
+MIRROR_MIN_YEARS = 8 # pair-directions with fewer years of both reports are not screened
+MIRROR_FIELDS = [
+    fld("exporter", "string", "The exporting economy of the pair-direction, ISO 3166 alpha-3.", required=True, pattern=r"^[A-Z]{3}$"),
+    fld("importer", "string", "The importing economy, ISO 3166 alpha-3.", required=True, pattern=r"^[A-Z]{3}$"),
+    fld("year", "year", "Calendar year.", required=True, minimum=1900, maximum=2100),
+    fld("exporter_reported", "number", "The exporter's report of its exports to the importer (FOB), as in `trade`.", unit="USD millions", required=True, minimum=0),
+    fld("importer_reported", "number", "The importer's report of its imports from the exporter (CIF), as in `trade`.", unit="USD millions", required=True, minimum=0),
+    fld("log_ratio", "number", "The log mirror ratio ln(importer_reported / exporter_reported); about +0.05 to +0.2 is the usual CIF/FOB margin.", required=True),
+    fld("pair_years", "integer", "Years of the pair-direction with both reports (the history the median and MAD are taken over).", required=True, minimum=1),
+    fld("pair_median", "number", "The median of log_ratio over the pair-direction's years.", required=True),
+    fld("pair_mad", "number", "The median absolute deviation of log_ratio from pair_median over the pair-direction's years (unscaled).", required=True, minimum=0),
+    fld("robust_z", "number", "(log_ratio − pair_median) / (1.4826 × pair_mad); empty where the pair-direction has fewer than 8 years or a MAD of zero."),
+    fld("flagged", "boolean", "True where |log_ratio − pair_median| > 3 × 1.4826 × pair_mad and the pair-direction has at least 8 years: a mirror outlier.", required=True),
+    fld("source_id", "string", "The source of both reports (the sources table).", required=True),
+]
+MIRROR_KEY = ["exporter", "importer", "year"]
+
+def mirror_pairs(trade:pd.DataFrame, # rows of the `trade` table (one source)
+                 partners:list, # Russia's partners to pair with it
+                 hub:str="RUS", # the economy every pair includes
+                ) -> pd.DataFrame:
+    "One row per exporter, importer and year where both report: the exporter's exports and the importer's imports (USD m)."
+    t = trade[trade.unit.astype(str).eq("USD millions")]
+    pair = lambda a, b: (t.reporter.isin(a) & t.partner.isin(b))
+    ex = t[t.flow.eq("exports") & (pair([hub], partners) | pair(partners, [hub]))]
+    im = t[t.flow.eq("imports") & (pair([hub], partners) | pair(partners, [hub]))]
+    ex = ex.rename(columns={"reporter": "exporter", "partner": "importer", "value": "exporter_reported"})
+    im = im.rename(columns={"reporter": "importer", "partner": "exporter", "value": "importer_reported"})
+    m = ex[["exporter", "importer", "year", "exporter_reported", "source_id"]].merge(
+        im[["exporter", "importer", "year", "importer_reported"]], on=MIRROR_KEY, how="inner")
+    m = m[(m.exporter_reported > 0) & (m.importer_reported > 0)]
+    return m.astype({"exporter": "string", "importer": "string", "year": "Int64"}).sort_values(MIRROR_KEY, ignore_index=True)
+
+# %% ../../nbs/12_build.trade.ipynb #0fedf6c3
+def mirror_screen(pairs:pd.DataFrame, # from `mirror_pairs`
+                  limit:float=MIRROR_MAD_LIMIT, # flag beyond this many scaled MADs
+                  min_years:int=MIRROR_MIN_YEARS, # pair-directions with fewer years are not screened
+                 ) -> pd.DataFrame:
+    "The mirror-ratio outlier screen: log ratio, the pair-direction's median and MAD, robust z and `flagged`."
+    import numpy as np
+    df = pairs.assign(log_ratio=np.log(pairs.importer_reported.astype(float) / pairs.exporter_reported.astype(float)))
+    g = df.groupby(["exporter", "importer"], observed=True).log_ratio
+    df["pair_years"] = g.transform("size").astype("Int64")
+    df["pair_median"] = g.transform("median")
+    dev = df.log_ratio - df.pair_median
+    df["pair_mad"] = dev.abs().groupby([df.exporter, df.importer], observed=True).transform("median")
+    screened = df.pair_years >= min_years
+    scale = MIRROR_MAD_SCALE * df.pair_mad
+    df["robust_z"] = (dev / scale).where(screened & (scale > 0)).astype("Float64")
+    df["flagged"] = (screened & (dev.abs() > limit * scale)).astype("boolean")
+    return df[[f["name"] for f in MIRROR_FIELDS]].reset_index(drop=True)
+
+# %% ../../nbs/12_build.trade.ipynb #884c3e1c
+@step
+def build_mirror_flags(src:RawDir # the raw folder
+                      ) -> Table:
+    "The `mirror_flags` table: the mirror-ratio outlier screen of Russia's trade with Japan and the control partners."
+    df = mirror_screen(mirror_pairs(trade_from_dots(src), MIRROR_PARTNERS))
+    check_unique(df, MIRROR_KEY, "mirror_flags")
+    n = df.groupby(["exporter", "importer"]).size()
+    return Table("mirror_flags", "Mirror-ratio outlier screen: Russia's trade with Japan and the control partners",
+        f"One row per exporter, importer and year where both report the flow in IMF DOTS (2022 snapshot): the exporter's "
+        f"exports (FOB) and the importer's imports (CIF) as in `trade`, the log mirror ratio ln(importer / exporter), the "
+        f"median and the median absolute deviation (MAD) of that ratio over the pair-direction's years, the robust z-score "
+        f"and `flagged`: |log ratio − median| > {MIRROR_MAD_LIMIT:g} × {MIRROR_MAD_SCALE} × MAD, screened only where the "
+        f"pair-direction has at least {MIRROR_MIN_YEARS} years. Pairs: Russia with {', '.join(MIRROR_PARTNERS)}, both "
+        "directions. A flag marks a cell where the two reporters disagree far more than usual — a warning for the "
+        "analyses that use the cell, not a correction: `trade` is unchanged, and the screen cannot tell which side is wrong.",
+        MIRROR_FIELDS, df, MIRROR_KEY,
+        coverage={"temporal": temporal_coverage(df), "pair_directions": int(len(n)), "flagged": int(df.flagged.sum()),
+                  "gaps": "Only years where both reporters report the flow in DOTS: Russia-reported figures start in 1992 and "
+                          "the partners' end in 2020, so 2021 on (IMTS, Japan MOF in yen) is not screened."})
 
 # %% ../../nbs/12_build.trade.ipynb #bebe57e1
 LNG = "econ/jp_customs_lng_imports_by_country_monthly/jp_lng_imports_hs271111_by_country_monthly_2025_2026.csv"
