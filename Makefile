@@ -92,6 +92,7 @@ readme: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py --gravity
 
 # The lab's settings live in the environment (tools/lab_settings.py): project kernel by default, no news, no update
 # check, no extension manager. Written again here so that a checkout whose environment predates them gets them too.

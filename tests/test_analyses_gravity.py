@@ -54,3 +54,30 @@ def test_opens_with_a_verdict_computed_from_all_its_tests(good):
 def test_bad_parameters_stop_in_the_check_cell(values, message):
     e = run_to_check_cell("sanctions_gravity", values)
     assert e is not None and type(e).__name__ == "ParameterError" and message in str(e), repr(e)
+
+
+def test_fit_cache_is_keyed_by_code_and_data_and_lives_in_KURIL_FIT_CACHE(tmp_path, monkeypatch):
+    "`gravity.fit` keeps each fit in $KURIL_FIT_CACHE, reads it back, and fits again when the module's source changes."
+    from kuril_research import gravity as g
+    calls = []
+    monkeypatch.setattr(g, "_fit", lambda *a: calls.append(a) or {"args": a})
+    monkeypatch.setenv("KURIL_FIT_CACHE", str(tmp_path / "fits"))
+    fit = g.fit.__wrapped__  # past the in-memory lru_cache, to the disk cache
+    assert fit() == fit() == {"args": ((2006, 2020), "importer", 2014, "measures", True, "policy", 2013)} and len(calls) == 1
+    assert len(list((tmp_path / "fits").glob("fit-*.joblib"))) == 1
+    fit(model="fe_only"); assert len(calls) == 2
+    monkeypatch.setattr(g, "_code_version", lambda: "edited")
+    fit(); assert len(calls) == 3
+
+
+@pytest.mark.slow
+def test_fast_fit_equals_plain_pyfixest_on_the_world_panel():
+    "Issue 8: on the 2006–2020 world panel `fit_warm` gives the plain `pf.fepois` call's coefficients and CRV1 SEs to 1e-6 (SEs relative)."
+    import warnings; warnings.filterwarnings("ignore")
+    from kuril_research import gravity as g
+    flows = g.policy_dummies(g.directed_flows(), g.senders(2014), True)
+    terms = g.policy_terms(True)
+    plain = g.estimates(g.fit_plain(flows, terms), terms)
+    ours = g.fit_warm(g.drop_singletons(g.drop_separated(g.fe_ids(flows))), terms)["est"]
+    assert (plain.coef - ours.coef).abs().max() < 1e-6, (plain.coef, ours.coef)
+    assert ((plain.se - ours.se) / plain.se).abs().max() < 1e-6, (plain.se, ours.se)

@@ -2,7 +2,7 @@
 import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from bench import figures, gravity_lines, report_lines, spread
+from bench import figures, gravity_figures, gravity_lines, report_lines, spread
 
 
 def test_spread_samples_evenly():
@@ -18,6 +18,20 @@ def test_figures_and_verdict_lines():
     assert all("meets" in l for l in lines[-4:-1])
 
 
+GRAVITY = {"flows": 417622, "plain": 120.0, "fast": 4.0, "plain_cpu": 118.0, "fast_cpu": 5.9, "max_coef_diff": 3e-13,
+           "max_se_rel_diff": 7e-9, "ri": 9.0, "ri_draws": 1000, "ri_p": [0.01, 0.02], "load": (0.5, 1.5), "cores": 2}
+
+
+def test_gravity_figures():
+    f = gravity_figures(GRAVITY)
+    assert f["ratio"] == 30.0 and f["cpu_ratio"] == 20.0 and all(f[k] for k in ("fast_seconds", "ri_seconds", "coef_diff", "se_rel_diff"))
+    f = gravity_figures(GRAVITY | {"fast": 25.0, "ri": 61.0, "max_coef_diff": 2e-6, "max_se_rel_diff": 1e-5})
+    assert not any(f[k] for k in ("fast_seconds", "ri_seconds", "coef_diff", "se_rel_diff"))
+
+
 def test_gravity_lines():
-    out = gravity_lines({"flows": 417622, "plain": 200.0, "fast": 40.0, "ratio": 5.0, "max_coef_diff": 1e-13, "max_se_diff": 3e-12, "load": 2.0})
-    assert "plain pyfixest fepois: 200.0 s" in out and "ratio plain/fast: 5.0x" in out and "417,622 flows" in out
+    out = "\n".join(gravity_lines(GRAVITY))
+    assert "417,622 flows" in out and "ratio plain/ours:  30.0x wall,  20.0x CPU" in out
+    assert "plain pyfixest fepois" in out and "120.0" in out and "(target <= 20 s wall: meets the target)" in out
+    assert "1,000 draws" in out and "9.0 s (target <= 60 s: meets the target)" in out and "MISSES" not in out
+    assert "MISSES" in "\n".join(gravity_lines(GRAVITY | {"fast": 25.0}))
