@@ -11,6 +11,10 @@ DEPS_HASH := $(shell python3 -c 'import hashlib, json, tomllib; p = tomllib.load
 	|| sha256sum pyproject.toml | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 export OMP_NUM_THREADS ?= 1
+# one folder of fitted gravity models for everything a make target starts (notebooks, the docs build, the tests with
+# their own reports folders): a fit is keyed by its parameters, the data version and the gravity code, so it is reused
+# only where it is the same fit
+export KURIL_FIT_CACHE ?= $(CURDIR)/reports/.joblib
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: help env reports test test-slow test-nbs test-py drift data validate lab lab-settings kernelspec hooks docs bench chromium fonts readme clean
@@ -22,7 +26,7 @@ help:
 	@echo "make data      rebuild data/ from the raw sources (settings.ini [paths] raw_dir)"
 	@echo "make docs      build the docs site into _docs/"
 	@echo "make readme    regenerate README.md from nbs/index.ipynb"
-	@echo "make bench     benchmark the report runner"
+	@echo "make bench     benchmark the report runner and the gravity fit (each against its plain baseline, in one run)"
 	@echo "make lab       start JupyterLab at nbs/index.ipynb with the project's kernel, no network calls"
 	@echo "make kernelspec  set the project's kernel in every notebook (run it after adding a notebook)"
 	@echo "make hooks     install nbdev's git hooks (clean notebooks on commit)"

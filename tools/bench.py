@@ -30,8 +30,10 @@ def snapshot(settings, # the parsed settings
     return {"PYTHONPATH": path, "KURIL_DATA_DIR": str(dest / "data")}
 
 def _env(settings, reports_dir:Path, frozen:dict|None=None) -> dict:
+    "Each measured run alone with its reports folder: cold means no fitted gravity model from an earlier run either."
     return {**os.environ, "KURIL_SETTINGS": str(settings.file), "KURIL_DATA_DIR": str(settings.data_dir),
-            "KURIL_REPORTS_DIR": str(reports_dir), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", **(frozen or {})}
+            "KURIL_REPORTS_DIR": str(reports_dir), "KURIL_FIT_CACHE": str(reports_dir / ".joblib"),
+            "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", **(frozen or {})}
 
 def naive_loop(settings, # the parsed settings
                names:list, # the reports to loop over
