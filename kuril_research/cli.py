@@ -39,7 +39,8 @@ def _data_validate(a):
     if not a.no_peer:
         from kuril_research.validate import frictionless_report
         frictionless_report(dest)
-    print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid")
+    print(f"{dest.name}: {len(counts)} tables, {sum(counts.values())} rows, valid "
+          + ("(schema checks; Frictionless peer validation skipped)" if a.no_peer else "(schema checks and the Frictionless peer validation)"))
     from kuril_research.validate import flagged_cells
     flags = flagged_cells(dest)
     if flags:
