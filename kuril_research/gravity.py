@@ -17,7 +17,7 @@ from . import data
 __all__ = ['TARGET', 'JAPAN', 'MEASURE_BASES', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders',
            'directed_flows', 'policy_terms', 'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons',
            'fit_plain', 'estimates', 'fit_warm', 'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual',
-           'ri_pvalue', 'fall_explained', 'japan_ri', 'drifting', 'japan_attribution']
+           'flagged_flows', 'without_flows', 'ri_pvalue', 'fall_explained', 'japan_ri', 'drifting', 'japan_attribution']
 
 # %% ../nbs/26a_gravity.ipynb #042ace2a
 TARGET, JAPAN = "RUS", "JPN" # the sanctioned economy and the focus sender
@@ -345,6 +345,28 @@ def counterfactual(p:pd.DataFrame, # the panel with the policy dummies and trade
             rows.append({"term": t, "year": int(y), "actual_usd_m": actual,
                          **{f"lost_usd_m_{k}": actual * np.expm1(-est.at[t, k]) for k in ["coef", "hi", "lo"]}})
     return pd.DataFrame(rows).rename(columns={"lost_usd_m_hi": "lost_usd_m_low", "lost_usd_m_lo": "lost_usd_m_high"})
+
+# %% ../nbs/26a_gravity.ipynb #c0ffee01
+_CELL = ["exporter", "importer", "year"]
+
+def _cells(d:pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(d[_CELL].astype({"exporter": str, "importer": str, "year": int}))
+
+def flagged_flows(p:pd.DataFrame, # a panel of directed flows (`panel`): exporter, importer, year
+                  flags:pd.DataFrame, # the `mirror_flags` table: exporter, importer, year, both reports, robust_z, flagged
+                 ) -> pd.DataFrame:
+    "The mirror-flagged cells that are flows of the panel: exporter, importer, year, both reports (USD m) and robust_z."
+    f = flags[flags["flagged"].astype(bool)]
+    f = f[_cells(f).isin(_cells(p))]
+    cols = [*_CELL, "exporter_reported", "importer_reported", "robust_z"]
+    return f[cols].astype({"exporter": str, "importer": str, "year": int}).sort_values(["year", "exporter", "importer"], ignore_index=True)
+
+def without_flows(p:pd.DataFrame, # a panel of directed flows (`panel`)
+                  cells:pd.DataFrame, # the flows to drop: exporter, importer, year (e.g. `flagged_flows`)
+                 ) -> pd.DataFrame:
+    "The panel without the flows `cells` names, its fixed-effect ids rebuilt and separated flows and singletons dropped again."
+    return drop_singletons(drop_separated(fe_ids(p[~_cells(p).isin(_cells(cells))])))
+
 
 # %% ../nbs/26a_gravity.ipynb #29a9f8b4
 def ri_pvalue(p:pd.DataFrame, # the panel the null model was fitted on
