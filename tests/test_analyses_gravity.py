@@ -81,3 +81,27 @@ def test_fast_fit_equals_plain_pyfixest_on_the_world_panel():
     ours = g.fit_warm(g.drop_singletons(g.drop_separated(g.fe_ids(flows))), terms)["est"]
     assert (plain.coef - ours.coef).abs().max() < 1e-6, (plain.coef, ours.coef)
     assert ((plain.se - ours.se) / plain.se).abs().max() < 1e-6, (plain.se, ours.se)
+
+
+def test_names_the_mirror_flagged_flows_and_refits_without_them(good):
+    """Issue 9, finding 4: the flagged cells that are flows of the importer-rule panel are named, and the four coefficients
+    refitted without them are in the key numbers; recomputed here by dropping those flows by hand."""
+    import pandas as pd
+    from kuril_research import gravity as g
+    from notebook_runs import ROOT
+    t = text(good[1])
+    f = pd.read_csv(ROOT / "data" / "mirror_flags.csv")
+    f = f[f.flagged]
+    pan = g.panel((2006, 2020), "importer", 2014, "measures", True)
+    key = lambda d: d.exporter.astype(str) + d.importer.astype(str) + d.year.astype(str)
+    used = f[key(f).isin(set(key(pan)))]
+    assert {("JPN", "RUS", 2009), ("JPN", "RUS", 2011)} <= set(zip(used.exporter, used.importer, used.year))
+    assert "Mirror outliers." in t and f"This report uses {len(used)} trade cells" in t
+    for r in used.itertuples():
+        assert f"{r.exporter}→{r.importer} {r.year} ({r.exporter} reports {r.exporter_reported:,.1f}, {r.importer} {r.importer_reported:,.1f} USD m" in t
+    clean = g.drop_singletons(g.drop_separated(g.fe_ids(pan[~key(pan).isin(set(key(used)))])))
+    est = g.fit_warm(clean, g.policy_terms())["est"]
+    full = g.fit((2006, 2020))["est"]
+    for term, label in zip(g.policy_terms(), LABELS):
+        assert f"Without the {len(used)} mirror-flagged flows: {label}" in t
+        assert f"{est.at[term, 'coef']:+.3f} log points (with them {full.at[term, 'coef']:+.3f})" in t, term

@@ -59,3 +59,26 @@ def test_donor_weights_sum_to_one(runs):
 
 def test_a_year_after_the_matrix_stops_in_the_check_cell(runs):
     assert_stopped_in_check_cell(*runs["after the matrix"], message="parameter end_year=2023")
+
+
+def test_names_the_mirror_flagged_cells_and_shows_the_estimate_without_their_years(runs):
+    """Issue 9, finding 4: the report names the mirror-flagged cells of Japan–Russia trade it uses (2002–2020) and shows the
+    mean gap and placebo p with their years dropped for every unit, recomputed here through `synth.study` on the years left."""
+    import pandas as pd
+    from kuril_research import synth as sc
+    from notebook_runs import ROOT
+    t = plain(runs["default"][1])
+    f = pd.read_csv(ROOT / "data" / "mirror_flags.csv")
+    jr = f[f.flagged & f.year.between(2002, 2020) & (((f.exporter == "JPN") & (f.importer == "RUS")) | ((f.exporter == "RUS") & (f.importer == "JPN")))]
+    assert {2009, 2011} <= set(jr.year)
+    assert "Mirror outliers." in t
+    for r in jr.itertuples():
+        assert f"{r.exporter}→{r.importer} {r.year} ({r.exporter} reports {r.exporter_reported:,.1f}, {r.importer} {r.importer_reported:,.1f} USD m" in t
+    m = re.search(r"Without the mirror-flagged years \(([0-9, ]+)\): mean gap (-?[0-9.]+) % ([-+][0-9.]+) log points \(with them ([-+][0-9.]+)\); "
+                  r"the years dropped for every unit \(a balanced panel\) Without them: placebo p-value ([0-9.]+) rank (\d+) of (\d+)", t)
+    assert m, "no 'Without the mirror-flagged years' rows in the key numbers"
+    drop = [int(y) for y in m.group(1).split(", ")]
+    assert set(jr.year) <= set(drop)
+    r = sc.study(pre_years=[y for y in range(2002, 2014) if y not in drop], post_years=[y for y in range(2014, 2021) if y not in drop])
+    assert m.group(3) == f"{r['mean_post_gap']:+.3f}" and m.group(4) != m.group(3)
+    assert (float(m.group(5)), int(m.group(6)), int(m.group(7))) == (round(r["p"], 3), r["rank"], r["n_units"])
