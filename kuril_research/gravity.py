@@ -346,7 +346,7 @@ def counterfactual(p:pd.DataFrame, # the panel with the policy dummies and trade
                          **{f"lost_usd_m_{k}": actual * np.expm1(-est.at[t, k]) for k in ["coef", "hi", "lo"]}})
     return pd.DataFrame(rows).rename(columns={"lost_usd_m_hi": "lost_usd_m_low", "lost_usd_m_lo": "lost_usd_m_high"})
 
-# %% ../nbs/26a_gravity.ipynb #c0ffee01
+# %% ../nbs/26a_gravity.ipynb #7d2cc4c3
 _CELL = ["exporter", "importer", "year"]
 
 def _cells(d:pd.DataFrame) -> pd.MultiIndex:
