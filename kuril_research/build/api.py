@@ -93,14 +93,14 @@ def estat_monthly(src:RawDir, # the raw folder
     return out.reset_index(drop=True)
 
 # %% ../../nbs/13a_build.api.ipynb #3d16d05b
-def _newest(src:RawDir, table:str) -> tuple|None:
-    "(snapshot table, its SNAPSHOT.json) for an API table, or None after printing the skip line."
+def _newest(src:RawDir, table:str, read) -> tuple|None:
+    "(rows `read` from the snapshot table, the table's path, its SNAPSHOT.json) for an API table, or None after printing the skip line."
     source, file, _ = API_TABLES[table]
     rel = snapshot_file(src, source, file)
     if rel is None:
         print(skip_message(table))
         return None
-    return rel, snapshot_meta(src, rel, source)
+    return read(src, rel), rel, snapshot_meta(src, rel, source)
 
 def _coverage(months:pd.Series, rel:str, meta:dict, gaps:str) -> dict:
     "A table's coverage: its months, the snapshot it was read from and its access date, and its gaps."
@@ -111,10 +111,8 @@ def _coverage(months:pd.Series, rel:str, meta:dict, gaps:str) -> dict:
 def build_jp_ru_trade_monthly(src:RawDir # the raw folder
                              ) -> list:
     "The `jp_ru_trade_monthly` table from the newest e-Stat snapshot; nothing (saying so) when there is none."
-    found = _newest(src, "jp_ru_trade_monthly")
-    if found is None: return []
-    rel, meta = found
-    df = estat_monthly(src, rel)
+    if (found := _newest(src, "jp_ru_trade_monthly", estat_monthly)) is None: return []
+    df, rel, meta = found
     fields = [fld("month", "yearmonth", "The month.", required=True),
               fld("flow", "string", "Japan's exports to Russia (FOB) or imports from Russia (CIF), from Japan's side.", required=True, enum=["exports", "imports"]),
               fld("commodity_code", "string", "The commodity as the e-Stat table codes it (its commodity class); `commodity` gives the name.", required=True),
@@ -167,10 +165,8 @@ def comtrade_chapters(src:RawDir, # the raw folder
 def build_jp_ru_trade_hs_chapters(src:RawDir # the raw folder
                                  ) -> list:
     "The `jp_ru_trade_hs_chapters` table from the newest Comtrade snapshot; nothing (saying so) when there is none."
-    found = _newest(src, "jp_ru_trade_hs_chapters")
-    if found is None: return []
-    rel, meta = found
-    df = comtrade_chapters(src, rel)
+    if (found := _newest(src, "jp_ru_trade_hs_chapters", comtrade_chapters)) is None: return []
+    df, rel, meta = found
     fields = [fld("month", "yearmonth", "The month.", required=True),
               fld("flow", "string", "Japan's exports to Russia (FOB) or imports from Russia (CIF), from Japan's side (Comtrade flow X or M).", required=True, enum=["exports", "imports"]),
               fld("hs_chapter", "string", "The HS chapter (two digits), or TOTAL for all goods.", required=True, pattern=r"^(TOTAL|\d{2})$"),
