@@ -17,7 +17,7 @@ __all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'M
            'turnover', 'yoy', 'mirror_gap', 'annual_rates', 'convert', 'in_currency', 'share_of_total', 'overlap',
            'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'panel_reported_by',
            'panel_years', 'pair_rows', 'pair_sources', 'series_label', 'pair_wide', 'pair_mirrors', 'pair_shares',
-           'japan_reported', 'panel_flags', 'drop_flagged', 'flag_note']
+           'japan_reported', 'panel_flags', 'drop_flagged', 'flag_note', 'pair_flags']
 
 # %% ../nbs/23_trade.ipynb #8513a4b8
 FLOWS = ("exports", "imports")
@@ -463,3 +463,14 @@ def flag_note(cells:pd.DataFrame, # from `panel_flags`
     return (f"This report uses {n} trade cell{'s' if n > 1 else ''} that the mirror-ratio screen flags (the data package's "
             f"`mirror_flags`: the two reporters' figures disagree far beyond the pair's usual ratio): {names}"
             + (f"; {without}." if without else "."))
+
+# %% ../nbs/23_trade.ipynb #f50766d0
+def pair_flags(flags:pd.DataFrame, # the `mirror_flags` table
+               first_year:int, # first year shown
+               last_year:int, # last year shown
+               pair:tuple=("JPN", "RUS"), # the two economies; both directions count
+              ) -> pd.DataFrame:
+    "The flagged mirror cells of one pair's flows, in either direction, from `first_year` to `last_year`."
+    ex, im = flags.exporter.astype(str), flags.importer.astype(str)
+    keep = flags.flagged.astype(bool) & ex.isin(pair) & im.isin(pair) & flags.year.between(first_year, last_year)
+    return flags[keep].reset_index(drop=True)
