@@ -6,14 +6,15 @@ Docs: https://kuril-research.github.io/kuril-research/plots.html.md"""
 
 # %% ../nbs/21_plots.ipynb #27e6c61f
 from __future__ import annotations
+import textwrap
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'SPLICE', 'style', 'figure', 'with_gaps', 'line', 'points', 'year_fraction',
-           'mark_events', 'mark_splice', 'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'SPLICE', 'style', 'wrap_source', 'figure', 'with_gaps', 'line', 'points',
+           'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -32,6 +33,28 @@ def style():
         "savefig.bbox": "tight", "figure.constrained_layout.use": False,
     })
 
+# %% ../nbs/21_plots.ipynb #11f90ebb
+SOURCE_SIZE = 8 # points, the source line's font size
+
+def wrap_source(line:str, # the source line
+                width_in:float, # the figure's width, inches
+                size:float=SOURCE_SIZE, # font size, points
+               ) -> str:
+    "`line` wrapped at word boundaries to the figure's width (a character of the house font is at most 0.6 of its size wide)."
+    return textwrap.fill(line, width=max(20, int(width_in * 72 * 0.98 / (0.6 * size))), break_on_hyphens=False)
+
+def _show_before_redraw(ip=None, # an IPython shell; default: the running one (none: nothing to do)
+                       ) -> None:
+    "Move the inline backend's `flush_figures` before pyplot's `_draw_all_if_interactive` among IPython's post-execute hooks."
+    if ip is None:
+        try: from IPython import get_ipython
+        except ImportError: return
+        ip = get_ipython()
+    hooks = getattr(getattr(ip, "events", None), "callbacks", {}).get("post_execute", [])
+    find = lambda name: next((i for i, f in enumerate(hooks) if getattr(f, "__name__", "") == name), None)
+    flush, redraw = find("flush_figures"), find("_draw_all_if_interactive")
+    if flush is not None and redraw is not None and flush > redraw: hooks.insert(redraw, hooks.pop(flush))
+
 # %% ../nbs/21_plots.ipynb #25efbe64
 def figure(title:str, # states the finding or the question
            xlabel:str, # x axis label, with unit
@@ -48,9 +71,10 @@ def figure(title:str, # states the finding or the question
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False)
     fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
     for ax in axes.flat: ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
-    fig.text(0.01, -0.02, source if source.lower().startswith("source") else f"Source: {source}",
-             ha="left", va="top", fontsize=8, color=GREY, wrap=True)
+    line = source if source.lower().startswith("source") else f"Source: {source}"
+    fig.text(0.01, -0.02, wrap_source(line, fig.get_figwidth()), ha="left", va="top", fontsize=SOURCE_SIZE, color=GREY)
     fig.tight_layout()
+    _show_before_redraw()
     return fig, (axes[0, 0] if nrows * ncols == 1 else axes)
 
 # %% ../nbs/21_plots.ipynb #68959f84

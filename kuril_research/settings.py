@@ -6,7 +6,8 @@ Docs: https://kuril-research.github.io/kuril-research/settings.html.md"""
 
 # %% ../nbs/01_settings.ipynb #b4613e00
 from __future__ import annotations
-import configparser, os, re
+import configparser, hashlib, os, re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from .errors import SettingsError
@@ -109,11 +110,9 @@ def _report(cp, sec, root, file):
     return Report(name, nb, items)
 
 # %% ../nbs/01_settings.ipynb #ad89fdbe
-def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_settings()`
-                 ) -> Settings:
-    "Parse and check the research settings."
-    file = Path(path).resolve() if path else find_settings()
-    if not file.is_file(): raise SettingsError(f"{file}: no such settings file")
+@lru_cache(maxsize=8)
+def _parse(file:Path, *version) -> Settings:
+    "Parse and check `file`; cached by `version` (a hash of its text, the path variables)."
     cp, root = _parser(file), file.parent
     known = {"paths", "defaults"}
     for sec in cp.sections():
@@ -144,3 +143,14 @@ def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_sett
             r = _report(cp, sec, root, file)
             reports[r.name] = r
     return Settings(file, root, defaults=_defaults(cp, file), reports=reports, notes=tuple(notes), **resolved)
+
+def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_settings()`
+                 ) -> Settings:
+    "Parse and check the research settings (treat the result as read-only: it is shared by the calls that read the same file)."
+    file = Path(path).resolve() if path else find_settings()
+    if not file.is_file(): raise SettingsError(f"{file}: no such settings file")
+    version = (hashlib.sha256(file.read_bytes()).hexdigest(), *(os.environ.get(v) for v in PATH_KEYS.values()))
+    s = _parse(file, *version)
+    if not s.data_dir.is_dir() or not all(r.notebook.is_file() for r in s.reports.values()):
+        _parse.cache_clear(); s = _parse(file, *version) # a folder or notebook gone since: parsed again, which says what is missing
+    return s
