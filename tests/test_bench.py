@@ -2,7 +2,8 @@
 import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from bench import figures, gravity_figures, gravity_lines, report_lines, spread
+import json
+from bench import figure_counts, figures, gravity_figures, gravity_lines, report_lines, same_pages, spread
 
 
 def test_spread_samples_evenly():
@@ -16,6 +17,16 @@ def test_figures_and_verdict_lines():
     assert figures(66, 6, 0.4, 4.5)["speedup"] == 11.0
     assert "MISSES" in report_lines({"reports": 1, "cores": 2, "jobs": 2, "naive": 10, "cold": 5, "warm": 2, "floor": 2, "cell_seconds": 4})[-2]
     assert all("meets" in l for l in lines[-4:-1])
+
+
+def test_pages_are_compared_by_their_figures(tmp_path):
+    png = {"output_type": "display_data", "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}, "metadata": {}}
+    (tmp_path / "a.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": [png, png]}, {"cell_type": "markdown"}]}))
+    (tmp_path / "b.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": []}]}))
+    counts = figure_counts(tmp_path, ["a", "b", "c"])
+    assert counts == {"a": 2, "b": 0, "c": -1}
+    assert same_pages(counts, dict(counts)).startswith("pages: the naive loop and kuril run show the same 2 figures in 3 reports")
+    assert same_pages(counts, counts | {"a": 0}) == "note: the pages differ in figures, so the ratio compares unlike work: a 2 vs 0"
 
 
 GRAVITY = {"flows": 417622, "plain": 120.0, "fast": 4.0, "plain_cpu": 118.0, "fast_cpu": 5.9, "max_coef_diff": 3e-13,
