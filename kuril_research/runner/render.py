@@ -10,8 +10,8 @@ import copy, html, re, threading
 from .cache import canonical
 
 # %% auto #0
-__all__ = ['TEMPLATE', 'INDEX_CSS', 'clean', 'notebook_bytes', 'markdown_text', 'no_script', 'warm_up', 'shorten',
-           'plain_traceback', 'render_html', 'index_html']
+__all__ = ['TEMPLATE', 'NO_ALT', 'INDEX_CSS', 'clean', 'notebook_bytes', 'markdown_text', 'no_script', 'accessible', 'warm_up',
+           'shorten', 'plain_traceback', 'render_html', 'index_html']
 
 # %% ../../nbs/43_runner.render.ipynb #203927f7
 def clean(nb, # an executed notebook (NotebookNode)
@@ -98,12 +98,32 @@ def no_script(source:str) -> str:
 
 # %% ../../nbs/43_runner.render.ipynb #09ae0e4d
 _EXPORTER, _LOCK = [], threading.Lock()
+NO_ALT = "No description has been provided for this image" # nbconvert's alt text for an image that has none
+_IMG = re.compile(r"<img(?![^>]*\salt=)")
+_FOCUS = re.compile(r'(<div class="(?:jp-Cell-inputWrapper|[^"]*\bjp-OutputArea-output\b[^"]*)")')
+
+def accessible(page:str # HTML from the lab template
+              ) -> str:
+    "What nbconvert's `HTMLExporter` adds to a page through BeautifulSoup: alt text on every image without one, a tab stop on every cell input and output."
+    return _FOCUS.sub(r'\1 tabindex="0"', _IMG.sub(f'<img alt="{NO_ALT}"', page))
 
 def _exporter():
     if not _EXPORTER:
         import jinja2
         from nbconvert import HTMLExporter
-        _EXPORTER.append(HTMLExporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"kuril.html.j2": TEMPLATE})],
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+        class Exporter(HTMLExporter):
+            "`HTMLExporter` with its filters, without its BeautifulSoup pass (parse, select, serialise: half the time of a page of figures)."
+            def from_notebook_node(self, nb, resources=None, **kw):
+                info = nb.metadata.get("language_info", {})
+                self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=info.get("pygments_lexer", info.get("name")), parent=self))
+                resources = self._init_resources(resources)
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+                return accessible(page), resources
+        _EXPORTER.append(Exporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"kuril.html.j2": TEMPLATE})],
                                        template_file="kuril.html.j2", exclude_input_prompt=True, exclude_output_prompt=True,
                                        embed_images=True, filters={"markdown_text": markdown_text, "no_script": no_script}))
     return _EXPORTER[0]
