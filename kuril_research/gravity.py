@@ -261,16 +261,23 @@ def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
 # %% ../nbs/26a_gravity.ipynb #a86792fa
 MODELS = ("policy", "event", "fe_only", "senders_only") # what `fit` estimates: the policy dummies, the event study, or a null model for RI
 
+@lru_cache(maxsize=4)
+def _panel(years:tuple, rule:str, episode:int, which:str, japan_split:bool,
+           version:str, # the data version of the tables read (`data.tables_hash`): only keys the cache
+          ) -> pd.DataFrame:
+    "`panel` uncached."
+    snd = senders(episode, which)
+    p = policy_dummies(directed_flows(years, rule), snd, japan_split, rule)
+    return drop_singletons(drop_separated(fe_ids(p)))
+
 def panel(years:tuple=(2006, 2020), # (first, last) year
           rule:str="importer", # a key of RULES
           episode:int=2014, # the sanctions episode
           which:str="measures", # a key of SENDER_SETS
           japan_split:bool=True, # Japan's own dummies
          ) -> pd.DataFrame:
-    "The estimation panel: directed flows with policy dummies and fixed-effect ids, separated flows and singletons dropped."
-    snd = senders(episode, which)
-    p = policy_dummies(directed_flows(tuple(years), rule), snd, japan_split, rule)
-    return drop_singletons(drop_separated(fe_ids(p)))
+    "The estimation panel: directed flows with policy dummies and fixed-effect ids, separated flows and singletons dropped; built once per session and data version, a copy each call."
+    return _panel(tuple(years), rule, episode, which, japan_split, data.tables_hash(["world_trade", "sanctions_senders"])).copy()
 
 # %% ../nbs/26a_gravity.ipynb #aaeefadc
 def event_terms(p:pd.DataFrame, # the panel
