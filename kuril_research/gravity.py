@@ -327,16 +327,22 @@ def _cache_dir():
 def _memory(key:tuple, # everything the result depends on: code and data versions, parameters
             compute, # a function of no arguments that computes the result
            ):
-    "`compute()` kept in a joblib file named by a hash of `key` in `_cache_dir()`; written whole then renamed, so concurrent runs can share the folder."
+    "`compute()` kept in a joblib file named by a hash of `key` in `_cache_dir()`, computed once by the processes sharing the folder: written whole then renamed, computed under a lock beside it."
     import hashlib, joblib, os, tempfile
+    from filelock import FileLock
     d = _cache_dir(); f = d / f"fit-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.joblib"
-    if f.exists():
-        try: return joblib.load(f)
-        except Exception: pass  # a damaged or foreign file: computed again and replaced
-    r = compute()
+    def cached():
+        try: return True, joblib.load(f)
+        except Exception: return False, None  # missing, or a damaged or foreign file: computed again and replaced
+    found, r = cached()
+    if found: return r
     d.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".fit-", suffix=".tmp"); os.close(fd)
-    joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
+    with FileLock(d / f"{f.stem}.lock"):  # a process needing the fit while another computes it waits here, then reads its file
+        found, r = cached()
+        if found: return r
+        r = compute()
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".fit-", suffix=".tmp"); os.close(fd)
+        joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
     return r
 
 @lru_cache(maxsize=16)
