@@ -169,34 +169,51 @@ def _deviance(y, mu):
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(2 * np.sum(np.where(y == 0, 0, y * np.log(y / mu)) - (y - mu)))
 
+def _exclusive(X:np.ndarray # the regressors, one column per term
+              ) -> bool:
+    "Whether the regressors are 0/1 dummies with at most one set in each row, i.e. the levels of one more fixed effect."
+    return X.shape[1] > 0 and bool(((X == 0) | (X == 1)).all() and (X.sum(axis=1) <= 1).all())
+
 def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_singletons
              terms:list, # the regressors ([] = fixed effects only)
              iwls_tol:float=1e-8, # deviance stopping rule (pyfixest's default)
              fixef_tol:float=1e-8, # demeaning tolerance at convergence (pyfixest's LsmrDemeaner default)
              maxiter:int=50, # IRLS iterations at most
+             absorb:bool=True, # terms that are mutually exclusive 0/1 dummies: a fixed effect in the iterations, regressors in one last step
             ) -> dict:
     "PPML by IRLS as pyfixest's fepois, each demeaning by pyfixest's `within` (LSMR) backend, warm-started; {'est', 'mu', 'iterations', 'N', 'G'}."
     from pyfixest.core.demean import demean_within
     from scipy import stats
     y = panel.trade.to_numpy("float64"); X = panel[terms].to_numpy("float64")
     fl = np.asfortranarray(panel[list(FES)].to_numpy().astype(np.uint32))
-    mu = (y + y.mean()) / 2; eta = np.log(mu); last = _deviance(y, mu)
-    F = np.zeros((len(y), 1 + X.shape[1]))  # the fixed-effect part of [z, X] from the previous iteration
-    crit = 1.0
-    for it in range(1, maxiter + 1):
-        tol = min(1e-3, max(fixef_tol, crit * 1e-2))  # loose while far from convergence, fixef_tol at the end
+
+    def step(eta, mu, X, fl, F, tol):  # one IRLS step, [z, X] demeaned by `fl` from their fixed-effect part F (0: cold); eta, mu, F, demeaned X, beta
         Z = eta + y / mu - 1; ZX = np.column_stack([Z, X])
         # the diagonal (Jacobi) preconditioner, rebuilt for each iteration's weights: on the world panel the fit took 3.9 CPU s,
         # 6.4 s with the default additive-Schwarz one, about ten times longer when the first one is reused (as pyfixest's fepois does)
-        R, ok, _ = demean_within(np.ascontiguousarray(ZX - F), fl, mu, tol=tol, maxiter=1_000, preconditioner="diagonal")
+        R, ok, _ = demean_within(ZX - F, fl, mu, tol=tol, maxiter=1_000, preconditioner="diagonal")
         if not ok: raise ParameterError(f"fixef_tol={fixef_tol}: demeaning did not converge in IRLS iteration {it}; allowed: a larger fixef_tol")
-        F = ZX - R; z, xr = R[:, 0], R[:, 1:]
+        z, xr = R[:, 0], R[:, 1:]
         sw = np.sqrt(mu)
         beta = np.linalg.solve((xr * sw[:, None]).T @ (xr * sw[:, None]), (xr * mu[:, None]).T @ z) if xr.shape[1] else np.zeros(0)
-        eta = Z - (z - xr @ beta); mu = np.exp(eta)
+        eta = Z - (z - xr @ beta)
+        return eta, np.exp(eta), ZX - R, xr, beta
+
+    absorb = absorb and _exclusive(X)
+    if absorb:  # the terms as one more fixed effect (level 0: no term set, k: term k): the iterations demean z alone
+        W, flw = X[:, :0], np.asfortranarray(np.column_stack([fl, pd.factorize(X @ np.arange(1, X.shape[1] + 1))[0]]), np.uint32)
+    else: W, flw = X, fl
+    mu = (y + y.mean()) / 2; eta = np.log(mu); last = _deviance(y, mu)
+    F = np.zeros((len(y), 1 + W.shape[1]))  # the fixed-effect part of [z, W] from the previous iteration
+    crit = 1.0
+    for it in range(1, maxiter + 1):
+        tol = min(1e-3, max(fixef_tol, crit * 1e-2))  # loose while far from convergence, fixef_tol at the end
+        eta, mu, F, xr, beta = step(eta, mu, W, flw, F, tol)
         dev = _deviance(y, mu); crit = abs(dev - last) / (0.1 + abs(last)); last = dev
         if crit < iwls_tol and tol <= fixef_tol: break
     else: raise ParameterError(f"maxiter={maxiter}: PPML did not converge (last deviance change {crit:.1e}); allowed: a larger maxiter")
+    if absorb:  # one more step at the converged weights, the terms as regressors: their coefficients, and their demeaned columns for the SEs
+        it += 1; eta, mu, _, xr, beta = step(eta, mu, X, fl, 0.0, fixef_tol)
     out = {"est": None, "mu": mu, "iterations": it, "N": len(y), "G": int(panel.pair_id.nunique())}
     if not terms: return out
     bread = np.linalg.inv(xr.T @ (xr * mu[:, None]))
@@ -244,16 +261,23 @@ def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
 # %% ../nbs/26a_gravity.ipynb #a86792fa
 MODELS = ("policy", "event", "fe_only", "senders_only") # what `fit` estimates: the policy dummies, the event study, or a null model for RI
 
+@lru_cache(maxsize=4)
+def _panel(years:tuple, rule:str, episode:int, which:str, japan_split:bool,
+           version:str, # the data version of the tables read (`data.tables_hash`): only keys the cache
+          ) -> pd.DataFrame:
+    "`panel` uncached."
+    snd = senders(episode, which)
+    p = policy_dummies(directed_flows(years, rule), snd, japan_split, rule)
+    return drop_singletons(drop_separated(fe_ids(p)))
+
 def panel(years:tuple=(2006, 2020), # (first, last) year
           rule:str="importer", # a key of RULES
           episode:int=2014, # the sanctions episode
           which:str="measures", # a key of SENDER_SETS
           japan_split:bool=True, # Japan's own dummies
          ) -> pd.DataFrame:
-    "The estimation panel: directed flows with policy dummies and fixed-effect ids, separated flows and singletons dropped."
-    snd = senders(episode, which)
-    p = policy_dummies(directed_flows(tuple(years), rule), snd, japan_split, rule)
-    return drop_singletons(drop_separated(fe_ids(p)))
+    "The estimation panel: directed flows with policy dummies and fixed-effect ids, separated flows and singletons dropped; built once per session and data version, a copy each call."
+    return _panel(tuple(years), rule, episode, which, japan_split, data.tables_hash(["world_trade", "sanctions_senders"])).copy()
 
 # %% ../nbs/26a_gravity.ipynb #aaeefadc
 def event_terms(p:pd.DataFrame, # the panel
@@ -303,16 +327,22 @@ def _cache_dir():
 def _memory(key:tuple, # everything the result depends on: code and data versions, parameters
             compute, # a function of no arguments that computes the result
            ):
-    "`compute()` kept in a joblib file named by a hash of `key` in `_cache_dir()`; written whole then renamed, so concurrent runs can share the folder."
+    "`compute()` kept in a joblib file named by a hash of `key` in `_cache_dir()`, computed once by the processes sharing the folder: written whole then renamed, computed under a lock beside it."
     import hashlib, joblib, os, tempfile
+    from filelock import FileLock
     d = _cache_dir(); f = d / f"fit-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.joblib"
-    if f.exists():
-        try: return joblib.load(f)
-        except Exception: pass  # a damaged or foreign file: computed again and replaced
-    r = compute()
+    def cached():
+        try: return True, joblib.load(f)
+        except Exception: return False, None  # missing, or a damaged or foreign file: computed again and replaced
+    found, r = cached()
+    if found: return r
     d.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".fit-", suffix=".tmp"); os.close(fd)
-    joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
+    with FileLock(d / f"{f.stem}.lock"):  # a process needing the fit while another computes it waits here, then reads its file
+        found, r = cached()
+        if found: return r
+        r = compute()
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".fit-", suffix=".tmp"); os.close(fd)
+        joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
     return r
 
 @lru_cache(maxsize=16)
