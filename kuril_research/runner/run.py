@@ -18,8 +18,8 @@ from ..settings import Settings, load_settings
 
 # %% auto #0
 __all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'Step', 'record_of',
-           'known_declarations', 'plan', 'record_result', 'append_log', 'read_log', 'last_runs', 'write_index',
-           'rejection', 'lock_reports', 'run', 'catalogue_rows', 'rejected_settings', 'register']
+           'known_declarations', 'plan', 'run_order', 'record_result', 'append_log', 'read_log', 'last_runs',
+           'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows', 'rejected_settings', 'register']
 
 # %% ../../nbs/44_runner.run.ipynb #b2a9e68b
 RUN_LOG = "run-log.jsonl"
@@ -138,6 +138,18 @@ def plan(settings:Settings, # the parsed settings
         reason = "--force" if force else stale_reason(rec, key, inputs, settings.reports_dir)
         steps.append(Step(e, inputs, key, reason))
     return steps
+
+# %% ../../nbs/44_runner.run.ipynb #3d79e018
+def run_order(steps:list, # the steps to run
+              seconds:dict|None=None, # {report: seconds its last run took}
+             ) -> list:
+    "`steps` in submission order: round k holds the k-th report of each notebook, longest (by `seconds`) first."
+    groups = {}
+    for s in steps: groups.setdefault(s.entry.notebook, []).append(s)
+    out = []
+    for k in range(max(map(len, groups.values()), default=0)):
+        out += sorted((g[k] for g in groups.values() if k < len(g)), key=lambda s: -(seconds or {}).get(s.entry.name, 0))
+    return out
 
 # %% ../../nbs/44_runner.run.ipynb #8724dd18
 def _rel(p:Path, root:Path) -> str:
@@ -392,7 +404,8 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
         try:
             show.start(todo, executor, jobs)
             ex.on_cell = show.cell
-            futs = {ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook): s for s in todo}
+            last = {n: e.get("seconds", 0) for n, e in last_runs(rd).items()}
+            futs = {ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook): s for s in run_order(todo, last)}
             if ex.name == "local":
                 from kuril_research.runner.render import warm_up
                 warm_up()
