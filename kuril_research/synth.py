@@ -7,6 +7,7 @@ Docs: https://kuril-research.github.io/kuril-research/synth.html.md"""
 # %% ../nbs/26c_synth.ipynb #1b3e85fd
 from __future__ import annotations
 import warnings
+from functools import lru_cache
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
@@ -93,18 +94,12 @@ def _check_units(wide, treated, donors, years):
     gap = wide.reindex(years)[[treated, *donors]].isna().any()
     if gap.any(): raise ParameterError(f"donors: {gap[gap].index[0]} has no value in some year of {years[0]}–{years[-1]}")
 
-def fit_weights(wide:pd.DataFrame, # year × unit outcome (e.g. from `log_index`)
-                treated:str, # the treated unit
-                donors:list, # the donor units
-                pre_years, # the years fitted
-               ) -> pd.Series:
-    "Donor weights (non-negative, sum 1) minimising the treated unit's pre-period sum of squared gaps (pysyncon `Synth`)."
+@lru_cache(maxsize=2048)
+def _weights(z:bytes, shape:tuple, pre:tuple, donors:tuple, treated:str) -> tuple:
+    "The weights for the pre-period outcomes `z` (years × donors then treated); cached by them, so a placebo fit asked for again (the report's figure of placebo gaps, a second report of the same kernel) is not refitted."
     from pysyncon import Synth
-    pre = [int(y) for y in pre_years]
-    donors = list(donors)
-    _check_units(wide, treated, donors, pre)
-    Z = wide.loc[pre]
-    X0, X1 = Z[donors], Z[treated]
+    Z = pd.DataFrame(np.frombuffer(z).reshape(shape), index=list(pre), columns=[*donors, treated])
+    X0, X1 = Z[list(donors)], Z[treated]
     v = pd.concat([X0, X1], axis=1).var(axis=1).to_numpy()
     v = np.where(v > 0, v, 1.0)
     sc = Synth()
@@ -112,7 +107,19 @@ def fit_weights(wide:pd.DataFrame, # year × unit outcome (e.g. from `log_index`
         warnings.simplefilter("ignore")
         sc.fit(X0=X0, X1=X1, Z0=X0, Z1=X1, custom_V=v)
     w = np.clip(np.asarray(sc.W, dtype=float), 0, None)
-    return pd.Series(w / w.sum(), index=donors, name="weight")
+    return tuple(w / w.sum())
+
+def fit_weights(wide:pd.DataFrame, # year × unit outcome (e.g. from `log_index`)
+                treated:str, # the treated unit
+                donors:list, # the donor units
+                pre_years, # the years fitted
+               ) -> pd.Series:
+    "Donor weights (non-negative, sum 1) minimising the treated unit's pre-period sum of squared gaps (pysyncon `Synth`)."
+    pre = [int(y) for y in pre_years]
+    donors = list(donors)
+    _check_units(wide, treated, donors, pre)
+    Z = wide.loc[pre, [*donors, treated]].to_numpy(dtype=float)
+    return pd.Series(_weights(Z.tobytes(), Z.shape, tuple(pre), tuple(donors), treated), index=donors, name="weight")
 
 # %% ../nbs/26c_synth.ipynb #d25f1934
 def gap_series(wide:pd.DataFrame, # year × unit outcome
