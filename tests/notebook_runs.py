@@ -82,8 +82,9 @@ def run_all(jobs, threads):
                 try: done[k] = (True, jobs[k]())
                 except BaseException as e: done[k] = (False, e)
         finally:
-            kernel = getattr(executors._LOCAL, "kernel", None)
-            if kernel is not None: kernel.stop(); executors._LOCAL.kernel = None
+            local = getattr(executors, "_LOCAL", None)  # the thread's warm kernel, as executors.thread_kernel keeps it
+            kernel = getattr(local, "kernel", None)
+            if kernel is not None: kernel.stop(); local.kernel = None
     ts = [threading.Thread(target=work, name=f"notebook-runs-{i}") for i in range(threads)]
     for t in ts: t.start()
     for t in ts: t.join()

@@ -1,22 +1,20 @@
-"""The synthetic-control analysis opens with a verdict that agrees with the placebo test it shows, draws its figures
-and ends with sources and a version stamp; a year outside the world trade matrix stops it in the parameter-check cell
-with a one-line message. The default run and the bad year go through the real papermill CLI, the exports run through
-a warm kernel of the report runner (its parameter injected by papermill's `parameterize_notebook`)."""
+"""The synthetic-control analysis runs through the real papermill CLI: it opens with a verdict that agrees with the
+placebo test it shows, draws its figures and ends with sources and a version stamp; a year outside the world trade
+matrix stops it in the parameter-check cell with a one-line message."""
 import re
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
 import pytest
 
-from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, in_kernel, papermill, run_all, text
+from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    "On two threads: the default run through the CLI on one; the bad year through the CLI, then the exports run in a warm kernel, on the other."
     d = tmp_path_factory.mktemp("papermill_synth")
-    jobs = {"default": partial(papermill, "synthetic_control", d / "0.ipynb"),
-            "after the matrix": partial(papermill, "synthetic_control", d / "2.ipynb", "-p", "end_year", "2023"),
-            "exports": partial(in_kernel, "synthetic_control", d / "1.ipynb", {"flow": "exports"})}
-    return run_all(jobs, 2)
+    jobs = {"default": [], "exports": ["-p", "flow", "exports"], "after the matrix": ["-p", "end_year", "2023"]}
+    with ThreadPoolExecutor(2) as ex:
+        futs = {k: ex.submit(papermill, "synthetic_control", d / f"{i}.ipynb", *a) for i, (k, a) in enumerate(jobs.items())}
+        return {k: f.result() for k, f in futs.items()}
 
 
 def plain(nb):
