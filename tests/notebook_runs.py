@@ -1,6 +1,8 @@
-"""What the analysis tests share: running an analysis through the real papermill CLI, reading what the executed
-notebook shows, and breaking one cell of a data table copy."""
-import json, os, re, subprocess, sys
+"""What the analysis tests share: running an analysis through the real papermill CLI, in a warm kernel of the report
+runner, or in this process up to its parameter-check cell; reading what the executed notebook shows; and breaking one
+cell of a data table copy."""
+import json, os, queue, re, subprocess, sys, threading
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +21,108 @@ def papermill(report, out, *args, env=None):
         if "Kernel died before replying to kernel_info" not in p.stderr: break
     nb = json.loads(Path(out).read_text(encoding="utf-8")) if Path(out).exists() else None
     return p, nb
+
+
+def cli_values(args):
+    """The parameter values papermill's CLI makes of these `-p NAME VALUE`, `-r NAME VALUE` and `-y YAML` arguments,
+    with its own rules and in its own order: the YAML strings first, then `-p` (typed by papermill's `_resolve_type`),
+    then `-r` (raw strings)."""
+    import yaml
+    from papermill.cli import _resolve_type
+    from papermill.iorw import NoDatesSafeLoader
+    ys, ps, rs, args = [], [], [], list(args)
+    while args:
+        flag = args.pop(0)
+        if flag == "-y": ys.append(args.pop(0))
+        elif flag in ("-p", "-r"): (ps if flag == "-p" else rs).append((args.pop(0), args.pop(0)))
+        else: raise ValueError(f"not a papermill parameter argument: {flag!r}")
+    values = {}
+    for y in ys: values.update(yaml.load(y, Loader=NoDatesSafeLoader) or {})
+    values |= {k: _resolve_type(v) for k, v in ps} | dict(rs)
+    return values
+
+
+@dataclass
+class KernelRun:
+    "What `in_kernel` returns where `papermill` returns a CompletedProcess: papermill's exit status and the error it prints."
+    returncode: int
+    stderr: str
+    status: str  # the runner's status: ok, error, timeout, kernel-died, kernel-failed-to-start
+
+
+def in_kernel(report, out, values=None, env=None, timeout=300):
+    """Run an analysis in this thread's warm kernel (`kuril_research.runner.executors.run_notebook`), its parameters
+    injected by papermill's own `parameterize_notebook` as the CLI does (only when there are any), in the folder the
+    CLI runs it from; write the executed notebook to `out`; return (KernelRun, executed notebook as read back from JSON)."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+    from kuril_research.runner.executors import run_notebook
+    nb = load_notebook_node(str(ANALYSES / f"{report}.ipynb"))  # as the CLI reads it (every cell gets metadata.tags)
+    if values: nb = parameterize_notebook(nb, values)
+    run = run_notebook(nb, str(ROOT), {"MPLBACKEND": INLINE, **(env or {})}, timeout)
+    f = run.failure
+    err = "" if f is None else "\n".join([*f.traceback, f"{f.ename}: {f.evalue}"])
+    Path(out).write_text(nbformat.writes(run.nb), encoding="utf-8")
+    return KernelRun(0 if run.status == "ok" else 1, err, run.status), json.loads(Path(out).read_text(encoding="utf-8"))
+
+
+def run_all(jobs, threads):
+    """Run {name: zero-argument function} on `threads` threads, in the order given (put the longest first); a thread
+    that runs `in_kernel` jobs keeps one warm kernel for all of them and stops it when the queue is empty. Returns
+    {name: what the function returned}; an exception is raised again here."""
+    from kuril_research.runner import executors
+    todo, done = queue.Queue(), {}
+    for k in jobs: todo.put(k)
+    def work():
+        try:
+            while True:
+                try: k = todo.get_nowait()
+                except queue.Empty: return
+                try: done[k] = (True, jobs[k]())
+                except BaseException as e: done[k] = (False, e)
+        finally:
+            local = getattr(executors, "_LOCAL", None)  # the thread's warm kernel, as executors.thread_kernel keeps it
+            kernel = getattr(local, "kernel", None)
+            if kernel is not None: kernel.stop(); local.kernel = None
+    ts = [threading.Thread(target=work, name=f"notebook-runs-{i}") for i in range(threads)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    for k in jobs:
+        ok, r = done[k]
+        if not ok: raise r
+    return {k: done[k][1] for k in jobs}
+
+
+def run_to_check_cell(report, values):
+    """Execute an analysis' code cells in this process up to and including its check cell (the cell calling
+    `check_parameters(`), with `values` injected after the parameters cell as papermill would. Returns None when the
+    check cell passes, else the exception it raised; fails the test when a cell before it raises. Each cell's source is
+    recorded in `In`, as IPython does, so that `check_parameters` tells the notebook's own names from injected ones."""
+    cells = [c for c in json.loads((ANALYSES / f"{report}.ipynb").read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    ns = {"__name__": "__main__", "In": [""]}
+    cwd = os.getcwd()
+    os.chdir(ANALYSES)
+    try:
+        for c in cells:
+            ns["In"].append(src(c))
+            try: exec(compile(src(c), f"{report} cell", "exec"), ns)
+            except Exception as e:
+                assert "check_parameters(" in src(c), f"{report}: failed outside the check cell: {e!r}"
+                return e
+            if "parameters" in c["metadata"].get("tags", []): ns.update(values)
+            if "check_parameters(" in src(c): return None
+    finally:
+        os.chdir(cwd)
+    raise AssertionError(f"{report}: no cell calls check_parameters(")
+
+
+def assert_check_cell_rejects(report, values, message, ename="ParameterError"):
+    "Run to the check cell in this process: it raises `ename` (the check cell, no earlier one) with `message` in its text."
+    err = run_to_check_cell(report, values)
+    assert err is not None, f"{report} with {values}: the check cell passed"
+    assert type(err).__name__ == ename and message in str(err), repr(err)
+    return err
 
 
 def outputs(nb):

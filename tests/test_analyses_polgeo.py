@@ -1,12 +1,17 @@
-"""The political, geographic and fact-check analyses run through the real papermill CLI: with non-default parameters
-they finish without an error and hold their figures; bad parameters and a broken data table stop them in the
-parameter-check cell with a one-line message naming the parameter (or table) and what is allowed."""
+"""The political, geographic and fact-check analyses with non-default parameters finish without an error and hold
+their figures; bad parameters and a broken data table stop them in the parameter-check cell with a one-line message
+naming the parameter (or table) and what is allowed.
+
+One good report and one bad parameter go through the real papermill CLI; the other good, default and broken-data runs
+go through warm kernels of the report runner (parameters injected by papermill's `parameterize_notebook`), and every
+bad parameter is also checked in this process up to the check cell, the only cell it reaches."""
 import re, shutil
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 import pandas as pd
 import pytest
 
-from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell, errors, papermill, src, text
+from notebook_runs import (assert_check_cell_rejects, assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell,
+                           cli_values, errors, in_kernel, papermill, run_all, src, text)
 
 
 GOOD = {  # report: (papermill arguments, at least this many figures)
@@ -15,6 +20,8 @@ GOOD = {  # report: (papermill arguments, at least this many figures)
     "islands_profile": (["-p", "area", "Kunashir"], 5),
     "claims_check": (["-p", "document", "news24_putin_abe_2016"], 2),
 }
+
+CLI_GOOD = "dispute_timeline"  # the good run that goes through the papermill CLI (its -p and -y arguments too)
 
 BAD = {  # case: (report, papermill arguments, text the error must contain)
     "unknown name": ("dispute_timeline", ["-p", "start_yaer", "1990"], "unknown parameter start_yaer=1990; this notebook's parameters: start_year, end_year, categories"),
@@ -28,6 +35,8 @@ BAD = {  # case: (report, papermill arguments, text the error must contain)
     "unknown area": ("islands_profile", ["-p", "area", "Urup"], "parameter area='Urup': 'Urup' is not allowed; allowed: all, Iturup, Kunashir"),
     "unknown document": ("claims_check", ["-p", "document", "nosuch"], "parameter document='nosuch': 'nosuch' is not allowed; allowed: all,"),
 }
+
+CLI_BAD = "unknown name"  # the bad parameter that also goes through the papermill CLI and a real kernel's `In`
 
 
 def broken_events(data):
@@ -50,18 +59,21 @@ BROKEN = {"events table": ("dispute_timeline", broken_events), "islands geometry
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, settings):
-    "Every run of this file — good, bad parameters, broken data — four papermill processes at a time."
+    """Every good, default and broken-data run and the CLI's bad one: {case: (CompletedProcess or KernelRun, executed
+    notebook)}. The two papermill CLI runs first, the others on warm kernels, two threads in all."""
     d = tmp_path_factory.mktemp("papermill")
-    jobs = {f"good {r}": (r, args, None) for r, (args, _) in GOOD.items()} | {f"bad {k}": (r, args, None) for k, (r, args, _) in BAD.items()}
-    jobs |= {f"default {r}": (r, args, None) for r, args in DEFAULT.items()}
+    out = lambda k: d / (re.sub(r"\W+", "_", k) + ".ipynb")
+    jobs = {f"good {CLI_GOOD}": partial(papermill, CLI_GOOD, out(f"good {CLI_GOOD}"), *GOOD[CLI_GOOD][0])}
+    r, args, _ = BAD[CLI_BAD]
+    jobs[f"bad {CLI_BAD}"] = partial(papermill, r, out(f"bad {CLI_BAD}"), *args)
+    jobs |= {f"good {r}": partial(in_kernel, r, out(f"good {r}"), cli_values(args)) for r, (args, _) in GOOD.items() if r != CLI_GOOD}
+    jobs |= {f"default {r}": partial(in_kernel, DEFAULT_REPORT.get(r, r), out(f"default {r}"), cli_values(args)) for r, args in DEFAULT.items()}
     for k, (r, breaks) in BROKEN.items():
         data = d / re.sub(r"\W+", "_", k)
         shutil.copytree(settings.data_dir, data)
         breaks(data)
-        jobs[f"broken {k}"] = (r, [], {"KURIL_DATA_DIR": str(data)})
-    with ThreadPoolExecutor(4) as ex:
-        futs = {k: ex.submit(papermill, DEFAULT_REPORT.get(r, r), d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args, env=env) for k, (r, args, env) in jobs.items()}
-        return {k: f.result() for k, f in futs.items()}
+        jobs[f"broken {k}"] = partial(in_kernel, r, out(f"broken {k}"), env={"KURIL_DATA_DIR": str(data)})
+    return run_all(jobs, 2)
 
 
 @pytest.mark.parametrize("report", list(GOOD))
@@ -122,9 +134,16 @@ def test_claims_check_grades_the_causal_claim_from_the_gravity_estimate(runs):
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_bad_parameter_stops_in_the_check_cell(runs, case):
-    report, _, message = BAD[case]
-    assert_stopped_in_check_cell(*runs[f"bad {case}"], message=message)
+def test_bad_parameter_stops_in_the_check_cell(case):
+    "Papermill's CLI would type these arguments so (-y YAML, -p its type resolution, -r a string); the check cell rejects them."
+    report, args, message = BAD[case]
+    assert_check_cell_rejects(report, cli_values(args), message)
+
+
+def test_a_bad_parameter_stops_the_papermill_cli_in_the_check_cell(runs):
+    "The same through the papermill CLI: it exits non-zero, prints the message, and the check cell is the one that failed."
+    report, _, message = BAD[CLI_BAD]
+    assert_stopped_in_check_cell(*runs[f"bad {CLI_BAD}"], message=message)
 
 
 def test_a_broken_table_stops_the_report_with_its_validation_error(runs):

@@ -8,15 +8,19 @@ in `ANALYSIS`, then write
   each must also open with the first screen — the question, the finding, the key numbers, a figure — and keep the
   parameters and sources in the `## Appendix` at the end (`assert_first_screen`);
 - BAD: runs with a bad parameter; each must stop in the parameter-check cell with a `ParameterError` whose message
-  contains the given text, before any figure (`assert_stopped_in_check_cell`);
+  contains the given text (`assert_check_cell_rejects`, which runs the notebook's cells in the test process up to the
+  check cell, the arguments typed as papermill's CLI types them: `cli_values`); one of them (`CLI_BAD`) also goes
+  through the papermill CLI and must stop there before any figure (`assert_stopped_in_check_cell`);
 - one test that recomputes a number the report shows from the committed CSV in `data/`, independently of the library.
-All runs go through the real papermill command line (`notebook_runs.papermill`), a few at a time, once per module."""
+One good run (`CLI_GOOD`) goes through the real papermill command line (`notebook_runs.papermill`), the others through
+warm kernels of the report runner (`notebook_runs.in_kernel`), two at a time, once per module (`notebook_runs.run_all`)."""
 import re
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 import pandas as pd
 import pytest
 
-from notebook_runs import ROOT, assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
+from notebook_runs import (ROOT, assert_check_cell_rejects, assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, cli_values,
+                           in_kernel, papermill, run_all, text)
 
 ANALYSIS = "_template"  # the notebook's file name in nbs/analyses/, without .ipynb
 
@@ -25,6 +29,8 @@ GOOD = {  # case: (papermill arguments, at least this many figures)
     "imports since 2010, the 2022 sanctions": (["-p", "flow", "imports", "-p", "start_year", "2010", "-p", "sanctions_year", "2022"], 1),
     "turnover, two event categories": (["-p", "flow", "turnover", "-y", "event_categories: [sanctions, island_visit]"], 1),
 }
+
+CLI_GOOD = "turnover, two event categories"  # the good run that goes through the papermill CLI (its -p and -y arguments too)
 
 BAD = {  # case: (papermill arguments, text the error must contain)
     "unknown name": (["-p", "flwo", "imports"], "unknown parameter flwo='imports'"),
@@ -36,15 +42,18 @@ BAD = {  # case: (papermill arguments, text the error must contain)
     "no event category": (["-y", "event_categories: []"], "parameter event_categories=[]: selects nothing"),
 }
 
+CLI_BAD = "unknown name"  # the bad parameter that also goes through the papermill CLI and a real kernel's `In`
+
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    "Every good and bad run, three papermill processes at a time: {case: (CompletedProcess, output notebook)}."
+    """Every good run and the CLI's bad one, on two threads: {case: (CompletedProcess or KernelRun, output notebook)}."""
     d = tmp_path_factory.mktemp("papermill")
-    jobs = {f"good {k}": args for k, (args, _) in GOOD.items()} | {f"bad {k}": args for k, (args, _) in BAD.items()}
-    with ThreadPoolExecutor(3) as ex:
-        futs = {k: ex.submit(papermill, ANALYSIS, d / (re.sub(r"\W+", "_", k) + ".ipynb"), *args) for k, args in jobs.items()}
-        return {k: f.result() for k, f in futs.items()}
+    out = lambda k: d / (re.sub(r"\W+", "_", k) + ".ipynb")
+    jobs = {f"good {CLI_GOOD}": partial(papermill, ANALYSIS, out(f"good {CLI_GOOD}"), *GOOD[CLI_GOOD][0]),
+            f"bad {CLI_BAD}": partial(papermill, ANALYSIS, out(f"bad {CLI_BAD}"), *BAD[CLI_BAD][0])}
+    jobs |= {f"good {k}": partial(in_kernel, ANALYSIS, out(f"good {k}"), cli_values(args)) for k, (args, _) in GOOD.items() if k != CLI_GOOD}
+    return run_all(jobs, 2)
 
 
 @pytest.mark.parametrize("case", list(GOOD))
@@ -59,8 +68,14 @@ def test_opens_with_the_finding_key_numbers_and_figure(runs, case):
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_bad_parameter_stops_in_the_check_cell(runs, case):
-    assert_stopped_in_check_cell(*runs[f"bad {case}"], message=BAD[case][1])
+def test_bad_parameter_stops_in_the_check_cell(case):
+    args, message = BAD[case]
+    assert_check_cell_rejects(ANALYSIS, cli_values(args), message)
+
+
+def test_a_bad_parameter_stops_the_papermill_cli_in_the_check_cell(runs):
+    "The same through the papermill CLI: it exits non-zero, prints the message, and the check cell is the one that failed."
+    assert_stopped_in_check_cell(*runs[f"bad {CLI_BAD}"], message=BAD[CLI_BAD][1])
 
 
 def test_the_change_is_recomputed_from_trade_csv(runs):
