@@ -1,20 +1,19 @@
-"""The synthetic-control analysis runs through the real papermill CLI: it opens with a verdict that agrees with the
-placebo test it shows, draws its figures and ends with sources and a version stamp; a year outside the world trade
-matrix stops it in the parameter-check cell with a one-line message."""
+"""The synthetic-control analysis, run as the report runner runs it (a warm kernel, parameters injected by papermill):
+it opens with a verdict that agrees with the placebo test it shows, draws its figures and ends with sources and a
+version stamp; a year outside the world trade matrix stops it in the parameter-check cell with a one-line message.
+(The papermill CLI path is tested on other analyses, in test_analyses_econ and test_analyses_polgeo.)"""
 import re
-from concurrent.futures import ThreadPoolExecutor
 import pytest
 
-from notebook_runs import assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, papermill, text
+from notebook_runs import assert_check_cell_rejects, assert_first_screen, assert_ran_clean, in_kernel, run_all, text
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("papermill_synth")
-    jobs = {"default": [], "exports": ["-p", "flow", "exports"], "after the matrix": ["-p", "end_year", "2023"]}
-    with ThreadPoolExecutor(2) as ex:
-        futs = {k: ex.submit(papermill, "synthetic_control", d / f"{i}.ipynb", *a) for i, (k, a) in enumerate(jobs.items())}
-        return {k: f.result() for k, f in futs.items()}
+    "Default, then exports, in one warm kernel: each fits all three flows, so the second reuses the first's donor-weight fits."
+    d = tmp_path_factory.mktemp("synth")
+    return run_all({"default": lambda: in_kernel("synthetic_control", d / "default.ipynb"),
+                    "exports": lambda: in_kernel("synthetic_control", d / "exports.ipynb", {"flow": "exports"})}, 1)
 
 
 def plain(nb):
@@ -57,8 +56,8 @@ def test_donor_weights_sum_to_one(runs):
     assert 0.99 <= sum(w) <= 1.001, w
 
 
-def test_a_year_after_the_matrix_stops_in_the_check_cell(runs):
-    assert_stopped_in_check_cell(*runs["after the matrix"], message="parameter end_year=2023")
+def test_a_year_after_the_matrix_stops_in_the_check_cell():
+    assert_check_cell_rejects("synthetic_control", {"end_year": 2023}, "parameter end_year=2023")
 
 
 def test_names_the_mirror_flagged_cells_and_shows_the_estimate_without_their_years(runs):
