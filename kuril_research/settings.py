@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/settings.html.md"""
 
 # %% ../nbs/01_settings.ipynb #b4613e00
 from __future__ import annotations
-import configparser, hashlib, os, re
+import configparser, os, re
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +59,10 @@ def find_settings(start:Path|None=None) -> Path:
     raise SettingsError(f"no {SETTINGS_FILE} found in {here} or any folder above it (set KURIL_SETTINGS)")
 
 # %% ../nbs/01_settings.ipynb #6a3b4c0b
-def _parser(path:Path) -> configparser.ConfigParser:
+def _parser(path:Path, text:str) -> configparser.ConfigParser:
     cp = configparser.ConfigParser(interpolation=None, strict=True, inline_comment_prefixes=None)
     cp.optionxform = str
-    try: cp.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    try: cp.read_string(text, source=str(path))
     except configparser.DuplicateSectionError as e:
         raise SettingsError(f"{path.name} line {e.lineno}: section [{e.section}] appears twice") from None
     except configparser.DuplicateOptionError as e:
@@ -111,9 +111,9 @@ def _report(cp, sec, root, file):
 
 # %% ../nbs/01_settings.ipynb #ad89fdbe
 @lru_cache(maxsize=8)
-def _parse(file:Path, *version) -> Settings:
-    "Parse and check `file`; cached by `version` (a hash of its text, the path variables)."
-    cp, root = _parser(file), file.parent
+def _parse(file:Path, text:str, *env) -> Settings:
+    "Parse and check `text`, the contents of `file`; cached by both and by `env` (the path variables)."
+    cp, root = _parser(file, text), file.parent
     known = {"paths", "defaults"}
     for sec in cp.sections():
         if sec not in known and not sec.startswith("report "):
@@ -149,7 +149,7 @@ def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_sett
     "Parse and check the research settings (treat the result as read-only: it is shared by the calls that read the same file)."
     file = Path(path).resolve() if path else find_settings()
     if not file.is_file(): raise SettingsError(f"{file}: no such settings file")
-    version = (hashlib.sha256(file.read_bytes()).hexdigest(), *(os.environ.get(v) for v in PATH_KEYS.values()))
+    version = (file.read_text(encoding="utf-8"), *(os.environ.get(v) for v in PATH_KEYS.values()))
     s = _parse(file, *version)
     if not s.data_dir.is_dir() or not all(r.notebook.is_file() for r in s.reports.values()):
         _parse.cache_clear(); s = _parse(file, *version) # a folder or notebook gone since: parsed again, which says what is missing
