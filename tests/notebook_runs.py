@@ -1,7 +1,7 @@
 """What the analysis tests share: running an analysis through the real papermill CLI, in a warm kernel of the report
 runner, or in this process up to its parameter-check cell; reading what the executed notebook shows; and breaking one
 cell of a data table copy."""
-import json, os, queue, re, subprocess, sys, threading
+import json, os, re, subprocess, sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,30 +68,15 @@ def in_kernel(report, out, values=None, env=None, timeout=300):
 
 
 def run_all(jobs, threads):
-    """Run {name: zero-argument function} on `threads` threads, in the order given (put the longest first); a thread
-    that runs `in_kernel` jobs keeps one warm kernel for all of them and stops it when the queue is empty. Returns
-    {name: what the function returned}; an exception is raised again here."""
-    from kuril_research.runner import executors
-    todo, done = queue.Queue(), {}
-    for k in jobs: todo.put(k)
-    def work():
-        try:
-            while True:
-                try: k = todo.get_nowait()
-                except queue.Empty: return
-                try: done[k] = (True, jobs[k]())
-                except BaseException as e: done[k] = (False, e)
-        finally:
-            local = getattr(executors, "_LOCAL", None)  # the thread's warm kernel, as executors.thread_kernel keeps it
-            kernel = getattr(local, "kernel", None)
-            if kernel is not None: kernel.stop(); local.kernel = None
-    ts = [threading.Thread(target=work, name=f"notebook-runs-{i}") for i in range(threads)]
-    for t in ts: t.start()
-    for t in ts: t.join()
-    for k in jobs:
-        ok, r = done[k]
-        if not ok: raise r
-    return {k: done[k][1] for k in jobs}
+    """Run {name: zero-argument function} on the report runner's own `LocalExecutor`: `threads` threads, each keeping one
+    warm kernel for the `in_kernel` jobs it takes, started in the order given (put the longest first); the kernels are
+    stopped at the end. Returns {name: what the function returned}; an exception is raised again here."""
+    from kuril_research.runner.executors import LocalExecutor
+    ex = LocalExecutor(threads)
+    try:
+        futs = {k: ex.submit(f) for k, f in jobs.items()}
+        return {k: f.result() for k, f in futs.items()}
+    finally: ex.close()
 
 
 def run_to_check_cell(report, values):
