@@ -103,7 +103,7 @@ def test_runs_with_other_parameters(runs, name):
     assert_ran_clean(*runs[f"good {name}"], GOOD[name][2])
 
 
-@pytest.mark.parametrize("name", [n for n, (r, _, _) in GOOD.items() if r in ("trade_overview", "energy_and_composition")])
+@pytest.mark.parametrize("name", [n for n, (r, _, _) in GOOD.items() if r in ("trade_overview", "energy_and_composition", "sanctions_effect")])
 def test_opens_with_the_finding_key_numbers_and_figure(runs, name):
     "Finding 9: question, finding, key numbers, the main figure; parameters and sources in the appendix at the end."
     assert_first_screen(runs[f"good {name}"][1])

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import kuril
-from notebook_runs import ROOT, assert_ran_clean, papermill, text
+from notebook_runs import ROOT, assert_first_screen, assert_ran_clean, papermill, text
 
 DATA = ROOT / "data"
 
@@ -96,3 +96,9 @@ def test_sanctions_effect_estimate_without_the_flagged_cells_matches_an_independ
     clean["tp"] = ((clean.partner == "JPN") & (clean.year >= 2014)).astype(float)
     coef = smf.ols("lv ~ tp + C(partner) + C(year)", clean).fit().params["tp"]
     assert f"{coef:.3f} log points (with them" in text(reports["sanctions_effect"][1])
+
+
+def test_sanctions_effect_opens_with_its_finding(reports):
+    "Finding 9: the default run opens with question, verdict, key numbers and the donors figure; parameters and sources in the appendix."
+    f = assert_first_screen(reports["sanctions_effect"][1])
+    assert f["answer"].startswith("Not distinguishable") or "larger than" in f["answer"], f["answer"]
