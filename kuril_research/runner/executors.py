@@ -76,7 +76,7 @@ def kernel_reset(cwd:str, # the working directory for the next report (its noteb
     from IPython import get_ipython
     ip = get_ipython()
     if ip is not None:
-        ip.reset(new_session=False)
+        ip.reset(new_session=True)  # a new session empties the input history (`In`), which `check_parameters` reads
         ip.execution_count = 1
     plt.close("all")
     with warnings.catch_warnings():
