@@ -11,10 +11,10 @@ DEPS_HASH := $(shell python3 -c 'import hashlib, json, tomllib; p = tomllib.load
 	|| sha256sum pyproject.toml | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 export OMP_NUM_THREADS ?= 1
-# one folder of fitted gravity models for everything a make target starts (notebooks, the docs build, the tests with
-# their own reports folders): a fit is keyed by its parameters, the data version and the gravity code, so it is reused
-# only where it is the same fit
-export KURIL_FIT_CACHE ?= $(CURDIR)/reports/.joblib
+# one folder of results computed once (checked tables, fitted gravity models; `data.memo`) for everything a make target
+# starts (notebooks, the docs build, the tests with their own reports folders): each is keyed by the bytes of the data it
+# reads, its parameters and its code, so it is reused only where it is the same result
+export KURIL_CACHE ?= $(CURDIR)/reports/.joblib
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: help env reports test test-slow test-nbs test-py drift data validate lab lab-settings kernelspec hooks docs bench chromium fonts readme clean

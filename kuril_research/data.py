@@ -16,8 +16,8 @@ from .settings import load_settings
 from .validate import read_descriptor, resource_of, validate_table, numbers
 
 # %% auto #0
-__all__ = ['CONTROLS', 'reads', 'forget_reads', 'data_dir', 'tables', 'resource', 'load', 'sources', 'package_hash',
-           'tables_hash']
+__all__ = ['CONTROLS', 'reads', 'forget_reads', 'data_dir', 'tables', 'resource', 'cache_dir', 'memo', 'load', 'sources',
+           'package_hash', 'tables_hash']
 
 # %% ../nbs/03_data.ipynb #2f153509
 _READS: set = set() # (package folder, resource name) for each resource `resource` served since `forget_reads`
@@ -58,6 +58,35 @@ def resource(name:str, # a table name
     if r is None: raise UnknownNameError(f"unknown table {name!r}; tables: {choices((r['name'] for r in dp['resources']), limit=100)}")
     return r
 
+# %% ../nbs/03_data.ipynb #d241626f
+def cache_dir() -> Path:
+    "The folder of results computed once and shared (validated tables, fitted models): $KURIL_CACHE when set, else the reports folder's `.joblib`."
+    import os
+    if os.environ.get("KURIL_CACHE"): return Path(os.environ["KURIL_CACHE"]).expanduser()
+    return load_settings().reports_dir / ".joblib"
+
+def memo(kind:str, # what is kept, the file name's prefix: "table", "fit"
+         key:tuple, # everything the result depends on: code and data versions, parameters
+         compute, # a function of no arguments that computes the result
+        ):
+    "`compute()` kept in a joblib file named by `kind` and a hash of `key` in `cache_dir()`, computed once by the processes sharing the folder: written whole then renamed, computed under a lock beside it."
+    import joblib, os, tempfile
+    from filelock import FileLock
+    d = cache_dir(); f = d / f"{kind}-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.joblib"
+    def cached():
+        try: return True, joblib.load(f)
+        except Exception: return False, None  # missing, or a damaged or foreign file: computed again and replaced
+    found, r = cached()
+    if found: return r
+    d.mkdir(parents=True, exist_ok=True)
+    with FileLock(d / f"{f.stem}.lock"):  # a process needing the result while another computes it waits here, then reads its file
+        found, r = cached()
+        if found: return r
+        r = compute()
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{kind}-", suffix=".tmp"); os.close(fd)
+        joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
+    return r
+
 # %% ../nbs/03_data.ipynb #17163de9
 def _categorical(s:pd.Series, cats:list) -> pd.Categorical:
     "`s` as a Categorical with categories `cats` (\"\" and values outside them = missing), coded through its distinct values (fast on a million rows)."
@@ -79,12 +108,29 @@ def _typed(raw:pd.DataFrame, fields:list) -> pd.DataFrame:
         out[f["name"]] = v
     return pd.DataFrame(out)
 
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    "A hash of the code that checks and types a table (this module and `validate`): a change to it keys new tables."
+    import importlib.util
+    h = hashlib.sha256()
+    for m in ("kuril_research.data", "kuril_research.validate"): h.update(Path(importlib.util.find_spec(m).origin).read_bytes())
+    return h.hexdigest()[:16]
+
+def _version(folder:Path, dp:dict, names:list) -> str:
+    "A sha256 over the descriptors and files of `names` (no read is noted: `tables_hash` for what a report reads)."
+    h = hashlib.sha256()
+    for n in sorted(set(names)):
+        r = resource_of(dp, n); h.update(json.dumps(r, sort_keys=True).encode()); h.update((folder / r["path"]).read_bytes())
+    return h.hexdigest()
+
 @lru_cache(maxsize=64)
 def _load(folder:str, name:str, stamp:tuple) -> pd.DataFrame:
     dp = read_descriptor(Path(folder))
     res = resource_of(dp, name)
-    raw = validate_table(Path(folder), name, dp)
-    df = _typed(raw, res["schema"]["fields"])
+    # the typed table depends on its file, its descriptor, the tables its foreign keys name, and the code
+    refs = [fk["reference"]["resource"] for fk in res["schema"].get("foreignKeys", [])]
+    key = (_code_version(), _version(Path(folder), dp, [name] + refs))
+    df = memo("table", key, lambda: _typed(validate_table(Path(folder), name, dp), res["schema"]["fields"]))
     df.attrs.update(table=name, title=res.get("title", name), source_ids=res.get("source_ids", []),
                     coverage=res.get("coverage", {}))
     return df

@@ -316,35 +316,6 @@ def _code_version() -> str:
     from pathlib import Path
     return hashlib.sha256(Path(importlib.util.find_spec("kuril_research.gravity").origin).read_bytes()).hexdigest()[:16]
 
-def _cache_dir():
-    "The folder of cached fits: $KURIL_FIT_CACHE when set (one folder for tests, nbdev-test and the docs build), else the reports folder's `.joblib`."
-    import os
-    from pathlib import Path
-    if os.environ.get("KURIL_FIT_CACHE"): return Path(os.environ["KURIL_FIT_CACHE"]).expanduser()
-    from kuril_research.settings import load_settings
-    return load_settings().reports_dir / ".joblib"
-
-def _memory(key:tuple, # everything the result depends on: code and data versions, parameters
-            compute, # a function of no arguments that computes the result
-           ):
-    "`compute()` kept in a joblib file named by a hash of `key` in `_cache_dir()`, computed once by the processes sharing the folder: written whole then renamed, computed under a lock beside it."
-    import hashlib, joblib, os, tempfile
-    from filelock import FileLock
-    d = _cache_dir(); f = d / f"fit-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.joblib"
-    def cached():
-        try: return True, joblib.load(f)
-        except Exception: return False, None  # missing, or a damaged or foreign file: computed again and replaced
-    found, r = cached()
-    if found: return r
-    d.mkdir(parents=True, exist_ok=True)
-    with FileLock(d / f"{f.stem}.lock"):  # a process needing the fit while another computes it waits here, then reads its file
-        found, r = cached()
-        if found: return r
-        r = compute()
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".fit-", suffix=".tmp"); os.close(fd)
-        joblib.dump(r, tmp); os.chmod(tmp, 0o644); os.replace(tmp, f)  # readable by the others sharing the folder
-    return r
-
 @lru_cache(maxsize=16)
 def fit(years:tuple=(2006, 2020), # (first, last) year
         rule:str="importer", # a key of RULES
@@ -359,7 +330,7 @@ def fit(years:tuple=(2006, 2020), # (first, last) year
     senders(episode, which)  # checks episode and which before any work
     args = (tuple(int(y) for y in years), str(rule), int(episode), str(which), bool(japan_split), str(model), int(base_year))
     key = (_code_version(), data.tables_hash(["world_trade", "sanctions_senders"]), *args)
-    return _memory(key, lambda: _fit(*args))
+    return data.memo("fit", key, lambda: _fit(*args))
 
 # %% ../nbs/26a_gravity.ipynb #551acf8f
 def counterfactual(p:pd.DataFrame, # the panel with the policy dummies and trade (USD m)

@@ -56,12 +56,12 @@ def test_bad_parameters_stop_in_the_check_cell(values, message):
     assert e is not None and type(e).__name__ == "ParameterError" and message in str(e), repr(e)
 
 
-def test_fit_cache_is_keyed_by_code_and_data_and_lives_in_KURIL_FIT_CACHE(tmp_path, monkeypatch):
-    "`gravity.fit` keeps each fit in $KURIL_FIT_CACHE, reads it back, and fits again when the module's source changes."
+def test_fit_cache_is_keyed_by_code_and_data_and_lives_in_KURIL_CACHE(tmp_path, monkeypatch):
+    "`gravity.fit` keeps each fit in $KURIL_CACHE, reads it back, and fits again when the module's source changes."
     from kuril_research import gravity as g
     calls = []
     monkeypatch.setattr(g, "_fit", lambda *a: calls.append(a) or {"args": a})
-    monkeypatch.setenv("KURIL_FIT_CACHE", str(tmp_path / "fits"))
+    monkeypatch.setenv("KURIL_CACHE", str(tmp_path / "fits"))
     fit = g.fit.__wrapped__  # past the in-memory lru_cache, to the disk cache
     assert fit() == fit() == {"args": ((2006, 2020), "importer", 2014, "measures", True, "policy", 2013)} and len(calls) == 1
     assert len(list((tmp_path / "fits").glob("fit-*.joblib"))) == 1

@@ -30,11 +30,11 @@ def snapshot(settings, # the parsed settings
     return {"PYTHONPATH": path, "KURIL_DATA_DIR": str(dest / "data")}
 
 def _env(settings, reports_dir:Path, frozen:dict|None=None) -> dict:
-    """Each measured run alone with its reports folder: cold means no fitted gravity model from an earlier run either. No
+    """Each measured run alone with its reports folder: cold means no checked table or fitted gravity model from an earlier run either. No
     MPLBACKEND: papermill's kernel then shows figures inline, as the runner's kernels do, so both make the same pages."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     return {**env, "KURIL_SETTINGS": str(settings.file), "KURIL_DATA_DIR": str(settings.data_dir),
-            "KURIL_REPORTS_DIR": str(reports_dir), "KURIL_FIT_CACHE": str(reports_dir / ".joblib"),
+            "KURIL_REPORTS_DIR": str(reports_dir), "KURIL_CACHE": str(reports_dir / ".joblib"),
             "OMP_NUM_THREADS": "1", **(frozen or {})}
 
 def figure_counts(folder:Path, # a folder of executed notebooks named <report>.ipynb
