@@ -216,7 +216,6 @@ def timeline_figure(events:pd.DataFrame, # a selection of events
         axes[1].set_yticklabels([]); axes[1].set_ylabel("")
         axes[0].set_title(f"before {split_year}", fontsize=9, fontweight="normal")
         axes[1].set_title(f"{split_year} onwards (scale stretched)", fontsize=9, fontweight="normal")
-    fig.tight_layout()
     return fig, axes
 
 # %% ../nbs/27_events.ipynb #a32ef348

@@ -249,5 +249,5 @@ def map_figure(title:str="The southern Kurils: the four islands Japan claims and
     land = land if land is not None else read_geojson(LAND, path)
     fig, ax = figure(title, "longitude, degrees east", "latitude, degrees north", MAP_SOURCE, figsize=(8, 6))
     drawn = kuril_map(ax, islands, land, highlight=highlight)
-    fig.tight_layout()
+    fig.trim = True  # the map's fixed aspect leaves margins: shown trimmed
     return fig, ax, drawn

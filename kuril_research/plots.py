@@ -8,13 +8,14 @@ Docs: https://kuril-research.github.io/kuril-research/plots.html.md"""
 from __future__ import annotations
 import textwrap
 import matplotlib
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'SPLICE', 'style', 'wrap_source', 'figure', 'with_gaps', 'line', 'points',
-           'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'MARGIN', 'SPLICE', 'style', 'wrap_source', 'ReportFigure', 'figure',
+           'with_gaps', 'line', 'points', 'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -30,7 +31,7 @@ def style():
         "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.titlelocation": "left",
         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#dddddd",
         "grid.linewidth": 0.6, "axes.axisbelow": True, "legend.frameon": False, "svg.hashsalt": "kuril-research",
-        "savefig.bbox": "tight", "figure.constrained_layout.use": False,
+        "savefig.bbox": "standard", "figure.constrained_layout.use": False,
     })
 
 # %% ../nbs/21_plots.ipynb #11f90ebb
@@ -43,17 +44,44 @@ def wrap_source(line:str, # the source line
     "`line` wrapped at word boundaries to the figure's width (a character of the house font is at most 0.6 of its size wide)."
     return textwrap.fill(line, width=max(20, int(width_in * 72 * 0.98 / (0.6 * size))), break_on_hyphens=False)
 
+def _shell(ip=None):
+    "`ip`, or the running IPython shell (None outside IPython)."
+    if ip is not None: return ip
+    try: from IPython import get_ipython
+    except ImportError: return None
+    return get_ipython()
+
 def _show_before_redraw(ip=None, # an IPython shell; default: the running one (none: nothing to do)
                        ) -> None:
     "Move the inline backend's `flush_figures` before pyplot's `_draw_all_if_interactive` among IPython's post-execute hooks."
-    if ip is None:
-        try: from IPython import get_ipython
-        except ImportError: return
-        ip = get_ipython()
+    ip = _shell(ip)
     hooks = getattr(getattr(ip, "events", None), "callbacks", {}).get("post_execute", [])
     find = lambda name: next((i for i, f in enumerate(hooks) if getattr(f, "__name__", "") == name), None)
     flush, redraw = find("flush_figures"), find("_draw_all_if_interactive")
     if flush is not None and redraw is not None and flush > redraw: hooks.insert(redraw, hooks.pop(flush))
+
+MARGIN = 0.08 # inches between the source line and the figure's left and bottom edges
+
+class ReportFigure(matplotlib.figure.Figure):
+    "A figure that lays itself out as it is drawn: tight, above a band of `source_band` inches kept for the source line."
+    source_band: float = 0.0
+    trim: bool = False # shown trimmed to its tight bounding box (a second draw): for a map, whose fixed aspect leaves margins
+    def draw(self, renderer):
+        from matplotlib.layout_engine import TightLayoutEngine
+        if self.axes: TightLayoutEngine(rect=(0, min(0.5, self.source_band / self.get_figheight()), 1, 1)).execute(self)
+        super().draw(renderer)
+
+def _print_as_laid_out(ip=None, # an IPython shell; default: the running one (none: nothing to do)
+                      ) -> None:
+    "Have IPython's PNG formatter print a `ReportFigure` as laid out (trimmed only when it says so), with the inline backend's other settings."
+    import functools
+    fmt = getattr(getattr(_shell(ip), "display_formatter", None), "formatters", {}).get("image/png")
+    if fmt is None: return
+    try: base = fmt.lookup_by_type(matplotlib.figure.Figure)
+    except KeyError: return  # no inline backend: nothing prints figures as PNG
+    if not isinstance(base, functools.partial): return
+    show = functools.partial(base.func, *base.args, **{k: v for k, v in base.keywords.items() if k != "bbox_inches"})
+    fmt.for_type(ReportFigure, lambda fig: show(fig, bbox_inches="tight" if fig.trim else None))
 
 # %% ../nbs/21_plots.ipynb #25efbe64
 def figure(title:str, # states the finding or the question
@@ -68,13 +96,14 @@ def figure(title:str, # states the finding or the question
     for k, v in {"title": title, "xlabel": xlabel, "ylabel": ylabel, "source": source}.items():
         if not str(v).strip(): raise ValueError(f"figure: {k} must not be empty")
     style()
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False, FigureClass=ReportFigure)
     fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
     for ax in axes.flat: ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     line = source if source.lower().startswith("source") else f"Source: {source}"
-    fig.text(0.01, -0.02, wrap_source(line, fig.get_figwidth()), ha="left", va="top", fontsize=SOURCE_SIZE, color=GREY)
-    fig.tight_layout()
-    _show_before_redraw()
+    text = wrap_source(line, fig.get_figwidth())
+    fig.text(MARGIN, MARGIN, text, ha="left", va="bottom", fontsize=SOURCE_SIZE, color=GREY, transform=fig.dpi_scale_trans)
+    fig.source_band = MARGIN + (text.count("\n") + 1) * SOURCE_SIZE * 1.25 / 72 + MARGIN  # inches, under the axes' labels
+    _show_before_redraw(); _print_as_laid_out()
     return fig, (axes[0, 0] if nrows * ncols == 1 else axes)
 
 # %% ../nbs/21_plots.ipynb #68959f84
@@ -187,5 +216,5 @@ def png_bytes(fig) -> bytes:
     "The figure as PNG bytes, with fixed metadata."
     import io
     b = io.BytesIO()
-    fig.savefig(b, format="png", metadata={"Software": None})
+    fig.savefig(b, format="png", metadata={"Software": None}, bbox_inches="tight" if getattr(fig, "trim", False) else None)
     return b.getvalue()

@@ -1,11 +1,13 @@
-"""A report figure in a real kernel (papermill CLI, the inline backend the runner gives its kernels): it is shown once
-and drawn twice (the tight bounding box, then the pixels), not a third time by pyplot's redraw hook."""
-import json, os, subprocess
+"""A report figure in a real kernel (papermill CLI, the inline backend the runner gives its kernels): it is shown once,
+at its own size, and drawn once: laid out as it is drawn, not measured by a second draw for a tight bounding box, nor
+drawn again by pyplot's redraw hook."""
+import base64, io, json, os, subprocess
 import nbformat
+from PIL import Image
 from notebook_runs import INLINE, PAPERMILL, ROOT
 
 
-def test_a_figure_is_shown_once_and_drawn_twice(tmp_path):
+def test_a_figure_is_shown_once_and_drawn_once(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("from kuril_research import plots\ndraws = []\n"
                                           "fig, ax = plots.figure('A title', 'year', 'USD bn', 'Source: a publisher')\n"
@@ -17,5 +19,7 @@ def test_a_figure_is_shown_once_and_drawn_twice(tmp_path):
                        env={**os.environ, "MPLBACKEND": INLINE}, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     cells = json.loads(out.read_text())["cells"]
-    assert sum("image/png" in o.get("data", {}) for o in cells[0]["outputs"]) == 1
-    assert cells[1]["outputs"][0]["text"] == ["2\n"]
+    pngs = [o["data"]["image/png"] for o in cells[0]["outputs"] if "image/png" in o.get("data", {})]
+    assert len(pngs) == 1
+    assert Image.open(io.BytesIO(base64.b64decode("".join(pngs[0])))).size == (900, 480)  # the house size, 9 × 4.8 in at 100 dpi
+    assert cells[1]["outputs"][0]["text"] == ["1\n"]
