@@ -45,3 +45,26 @@ def comtrade_server(httpserver, monkeypatch):
         PoolManager = Pool; ProxyManager = urllib3.ProxyManager; exceptions = urllib3.exceptions
     monkeypatch.setattr(PG, "urllib3", Shim)
     return httpserver
+
+# Longest test files first. `make test` runs two workers, one file at a time each (`--dist loadfile`): a long file
+# handed out last keeps one worker busy while the other has nothing left. The seconds each file took in the last run
+# are kept in pytest's own cache (.pytest_cache, as `--failed-first` keeps its failures); a run without them (a fresh
+# clone) keeps the collection order.
+FILE_SECONDS = "kuril/file_seconds"
+
+def _file(nodeid:str) -> str: return nodeid.split("::")[0]
+
+def pytest_collection_modifyitems(session, config, items):
+    seconds = config.cache.get(FILE_SECONDS, {}) if config.cache else {}
+    if seconds: items.sort(key=lambda item: -seconds.get(_file(item.nodeid), 0.0))  # stable: a file's tests keep their order
+
+_SECONDS: dict = {} # file -> seconds of its tests' setup, call and teardown in this run
+
+def pytest_runtest_logreport(report):
+    # on the controller (and in a run without workers) every test's setup, call and teardown arrive here
+    _SECONDS[_file(report.nodeid)] = _SECONDS.get(_file(report.nodeid), 0.0) + report.duration
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if hasattr(config, "workerinput") or not config.cache or not _SECONDS: return  # a worker, or nothing ran
+    config.cache.set(FILE_SECONDS, {**config.cache.get(FILE_SECONDS, {}), **{k: round(v, 2) for k, v in _SECONDS.items()}})
