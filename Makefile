@@ -50,7 +50,10 @@ data: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/kuril data validate
 
-test: $(STAMP) chromium fonts drift test-nbs test-py
+# drift works on a scratch copy of the tracked files, so it runs beside the docs build and the notebook tests
+test: $(STAMP) chromium fonts
+	@$(MAKE) --no-print-directory -j2 drift test-nbs
+	@$(MAKE) --no-print-directory test-py
 
 drift: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/drift
@@ -58,12 +61,11 @@ drift: $(STAMP)
 # The library notebooks and the home page run once, in the docs build: `kuril docs` runs every cell nbdev-test runs (a
 # raising cell fails it, naming notebook and cell) and keeps each executed page in _docs-cache/, keyed by the notebook,
 # the code, the data and the settings; the browser test of the site (tests/test_site.py) then reuses those pages instead
-# of running the notebooks again. nbdev-test runs the analyses with their defaults; it skips files starting with _
-# (nbdev's convention), so the template analysis is named on its own. --timing prints where the time goes.
+# of running the notebooks again. nbdev-test runs the analyses with their defaults, the template analysis too (nbdev
+# skips files starting with _ unless told otherwise). --timing prints where the time goes.
 test-nbs: $(STAMP)
 	$(BIN)/kuril docs
-	$(BIN)/nbdev-test --n-workers 2 --timing nbs/analyses
-	$(BIN)/nbdev-test --timing nbs/analyses/_template.ipynb
+	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re '^\.' nbs/analyses
 
 # two pytest workers (pytest-xdist), one test file each at a time, so that a file's module fixtures are built once
 test-py: $(STAMP)

@@ -106,7 +106,8 @@ def _docs(a):
         print(f"wrote {write_readme().name}")
         return 0
     r = build_site(out=a.out, jobs=a.jobs, quiet=not a.verbose)
-    print(f"built {len(r['pages'])} pages into {r['out']}" + (f" ({len(r['reports'])} reports)" if r["reports"] else " (no reports yet)"))
+    what = "built" if r["rebuilt"] else "unchanged (the same staged files as its last build):"
+    print(f"{what} {len(r['pages'])} pages into {r['out']}" + (f" ({len(r['reports'])} reports)" if r["reports"] else " (no reports yet)"))
     print("slowest notebooks: " + ", ".join(f"{n} {s} s" for n, s in r["slowest"]))
     return 0
 

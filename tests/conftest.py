@@ -55,7 +55,8 @@ FILE_SECONDS = "kuril/file_seconds"
 def _file(nodeid:str) -> str: return nodeid.split("::")[0]
 
 def pytest_collection_modifyitems(session, config, items):
-    seconds = config.cache.get(FILE_SECONDS, {}) if config.cache else {}
+    cache = getattr(config, "cache", None)  # None with -p no:cacheprovider
+    seconds = cache.get(FILE_SECONDS, {}) if cache else {}
     if seconds: items.sort(key=lambda item: -seconds.get(_file(item.nodeid), 0.0))  # stable: a file's tests keep their order
 
 _SECONDS: dict = {} # file -> seconds of its tests' setup, call and teardown in this run
@@ -65,6 +66,6 @@ def pytest_runtest_logreport(report):
     _SECONDS[_file(report.nodeid)] = _SECONDS.get(_file(report.nodeid), 0.0) + report.duration
 
 def pytest_sessionfinish(session, exitstatus):
-    config = session.config
-    if hasattr(config, "workerinput") or not config.cache or not _SECONDS: return  # a worker, or nothing ran
-    config.cache.set(FILE_SECONDS, {**config.cache.get(FILE_SECONDS, {}), **{k: round(v, 2) for k, v in _SECONDS.items()}})
+    config, cache = session.config, getattr(session.config, "cache", None)
+    if hasattr(config, "workerinput") or not cache or not _SECONDS: return  # a worker, no cache, or nothing ran
+    cache.set(FILE_SECONDS, {**cache.get(FILE_SECONDS, {}), **{k: round(v, 2) for k, v in _SECONDS.items()}})

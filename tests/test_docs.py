@@ -191,3 +191,16 @@ def test_executed_pages_are_cached_by_content(tmp_path):
     build_site(root, jobs=1)
     assert runs() == "xxx", "a change to the data runs it again"
     assert len(list((root / "_docs-cache").glob("*.ipynb"))) == 2, "only what the last build used is kept"
+
+def test_an_unchanged_site_is_kept_and_a_changed_one_rebuilt(tmp_path):
+    "A build from the same staged files keeps the last site (Sphinx does not run again); an edited page rebuilds it."
+    root = make_project(tmp_path, {"01_greet.ipynb": LIBRARY})
+    assert build_site(root, jobs=1)["rebuilt"]
+    page = root / "_docs" / "greet.html"
+    before = page.stat().st_mtime_ns
+    assert not build_site(root, jobs=1)["rebuilt"], "the same staged files: the site is kept"
+    assert page.stat().st_mtime_ns == before
+    nb = nbformat.read(root / "nbs" / "01_greet.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A sentence added later."))
+    nbformat.write(nb, root / "nbs" / "01_greet.ipynb")
+    assert build_site(root, jobs=1)["rebuilt"] and "A sentence added later." in page.read_text()

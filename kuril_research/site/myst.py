@@ -181,5 +181,5 @@ class quarto_to_myst(Processor):
             if md is None: cells.append(c); continue
             if "remove-input" not in c.metadata.get("tags", []) and c.source.strip():
                 c["outputs"] = []; cells.append(c)
-            if md.strip(): cells.append(mk_cell(md, "markdown"))
+            if md.strip(): cells.append(mk_cell(md, "markdown", id=f"{c.get('id', 'cell')}-md"[-64:]))
         self.nb.cells = cells

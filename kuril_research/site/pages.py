@@ -135,7 +135,7 @@ def stage_report(src:Path, # reports/NAME.ipynb
             c.metadata["tags"] = tags + ["hide-input" if c.get("outputs") else "remove-cell"]
     links = [f'<a href="{STANDALONE}/{html_name}">the standalone HTML</a>'] if html_name else []
     links.append(f'<a href="{STANDALONE}/{name}.ipynb">the executed notebook</a>')
-    note = mk_cell(f"*Report `{name}`, as run by `kuril run {name}`; also as {' and '.join(links)}.*", "markdown")
+    note = mk_cell(f"*Report `{name}`, as run by `kuril run {name}`; also as {' and '.join(links)}.*", "markdown", id="kuril-report-note")
     first = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and re.match(r"\s*#\s", c.source)), None)
     nb.cells.insert(0 if first is None else first + 1, note)
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,8 @@ from .pages import STANDALONE, data_reference, md_escape, missing_message, repor
 from .stage import check_config, resolve_links, stage_notebook, guide_links
 
 # %% auto #0
-__all__ = ['FAVICON', 'WINGS', 'DOCS_CACHE', 'sphinx_config', 'write_conf', 'run_sphinx', 'check_site', 'markdown_twin',
-           'wing_of', 'build_site']
+__all__ = ['FAVICON', 'WINGS', 'DOCS_CACHE', 'SITE_KEY', 'sphinx_config', 'write_conf', 'run_sphinx', 'check_site',
+           'markdown_twin', 'wing_of', 'site_key', 'build_site']
 
 # %% ../../nbs/53_site.sphinx.ipynb #3567f363
 def sphinx_config(cfg, # nbdev's config
@@ -199,6 +199,19 @@ def _fingerprint(settings, cfg) -> str:
         if f.is_file(): parts.append(f"{f}:{_sha(f.read_bytes())}")
     return _sha("\n".join(parts))
 
+SITE_KEY = ".kuril-site-key" # in a built site: the hash of what it was built from (`site_key`)
+
+def site_key(stage:Path, # the staged pages with conf.py
+            ) -> str:
+    "A hash of all that a Sphinx build of `stage` reads: every staged file, the site code and the installed packages' versions."
+    import importlib.metadata, importlib.util
+    site_code = Path(importlib.util.find_spec("kuril_research.site").origin).parent
+    parts = [f"{p.relative_to(stage).as_posix()}:{_sha(p.read_bytes())}" for p in sorted(stage.rglob("*"))
+             if p.is_file() and p.relative_to(stage).parts[0] not in (".doctrees", "_build")]
+    parts += [f"{p.name}:{_sha(p.read_bytes())}" for p in sorted(site_code.glob("*.py"))]
+    parts += sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    return _sha("\n".join(parts))
+
 def build_site(root:Path|None=None, # the project (default: the one holding settings.ini)
                out:Path|None=None, # the site folder (default: nbdev's doc_path, `_docs/`)
                stage:Path|None=None, # the staging folder (default: `_proc/`)
@@ -265,7 +278,7 @@ def build_site(root:Path|None=None, # the project (default: the one holding sett
         nb = read_nb(p)
         for c in nb.cells:
             if c.cell_type == "markdown": c.source = resolve_links(c.source, labels, pages)
-        if d["page"] == "index": nb.cells.append(mk_cell(_nav((gsrc / "index.md").is_file()), "markdown"))
+        if d["page"] == "index": nb.cells.append(mk_cell(_nav((gsrc / "index.md").is_file()), "markdown", id="kuril-nav"))  # a fixed id: the same staged bytes each build (`site_key`)
         write_nb(nb, p)
     # the API index, the data reference, the reports
     pages = [dict(page=page_name(nb), module=_nb_summary(nb)[0], summary=_nb_summary(nb)[1]) for nb in lib]
@@ -296,24 +309,28 @@ def build_site(root:Path|None=None, # the project (default: the one holding sett
     if msg := missing_message(missing, failed, len(settings.reports)): print(f"docs: {msg}", file=sys.stderr)
     (stage / "favicon.svg").write_text(FAVICON, encoding="utf-8")
     write_conf(stage, sphinx_config(cfg, bool(have or failed)))
-    # build in the staging folder (myst-nb writes beside the output folder), check, move beside the site, swap in
-    built = stage / "_build" / "html"
-    run_sphinx(stage, built, sources, quiet=quiet, jobs=jobs)
-    # the Markdown twin of each API page, where nbdev's `Docs:` line in each module's docstring points (<page>.html.md)
-    for d in done:
-        if d["page"] != "index": (built / f"{d['page']}.html.md").write_text(markdown_twin(stage / f"{d['page']}.ipynb"), encoding="utf-8")
-    if problems := check_site(built):
-        for p in problems: print(p, file=sys.stderr)
-        raise DocsError(f"the built site has {len(problems)} broken link{'s' * (len(problems) != 1)} or network load{'s' * (len(problems) != 1)}; first: {problems[0]}")
-    tmp, old = out.with_name(f".{out.name}.build-{os.getpid()}"), out.with_name(f".{out.name}.old-{os.getpid()}")
-    try:
-        shutil.move(built, tmp)
-        if out.exists(): os.rename(out, old)
-        os.rename(tmp, out)
-        if old.exists(): shutil.rmtree(old)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
+    key = site_key(stage)
+    rebuilt = not ((out / SITE_KEY).is_file() and (out / SITE_KEY).read_text() == key)
+    if rebuilt:  # else the site in `out` was built and checked from these very files
+        # build in the staging folder (myst-nb writes beside the output folder), check, move beside the site, swap in
+        built = stage / "_build" / "html"
+        run_sphinx(stage, built, sources, quiet=quiet, jobs=jobs)
+        # the Markdown twin of each API page, where nbdev's `Docs:` line in each module's docstring points (<page>.html.md)
+        for d in done:
+            if d["page"] != "index": (built / f"{d['page']}.html.md").write_text(markdown_twin(stage / f"{d['page']}.ipynb"), encoding="utf-8")
+        if problems := check_site(built):
+            for p in problems: print(p, file=sys.stderr)
+            raise DocsError(f"the built site has {len(problems)} broken link{'s' * (len(problems) != 1)} or network load{'s' * (len(problems) != 1)}; first: {problems[0]}")
+        (built / SITE_KEY).write_text(key)
+        tmp, old = out.with_name(f".{out.name}.build-{os.getpid()}"), out.with_name(f".{out.name}.old-{os.getpid()}")
+        try:
+            shutil.move(built, tmp)
+            if out.exists(): os.rename(out, old)
+            os.rename(tmp, out)
+            if old.exists(): shutil.rmtree(old)
+        finally:
+            if tmp.exists(): shutil.rmtree(tmp)
     pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html") if p.relative_to(out).parts[0] != "_static")
     slow = sorted(done, key=lambda d: -d["seconds"])[:3]
     return {"out": out, "pages": pages, "reports": have, "failed": failed, "missing": missing,
-            "slowest": [(d["name"], round(d["seconds"], 1)) for d in slow]}
+            "slowest": [(d["name"], round(d["seconds"], 1)) for d in slow], "rebuilt": rebuilt}
