@@ -100,7 +100,7 @@ def _parse(p:Path) -> _Refs:
 def check_site(out:Path # the built site
               ) -> list:
     "Every broken internal link or image and every network load, as 'page: problem' lines."
-    out = Path(out)
+    out = Path(out).resolve()  # links resolve to absolute paths: the pages must be keyed by theirs
     pages = {p: _parse(p) for p in sorted(out.rglob("*.html")) if p.relative_to(out).parts[0] != "_static"}
     problems = []
     for p, r in pages.items():
