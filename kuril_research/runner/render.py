@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/runner.render.html.md"""
 
 # %% ../../nbs/43_runner.render.ipynb #b5b52c43
 from __future__ import annotations
-import copy, html, re, threading
+import copy, html, json, re, threading
 from .cache import canonical
 
 # %% auto #0
@@ -107,6 +107,8 @@ def accessible(page:str # HTML from the lab template
     "What nbconvert's `HTMLExporter` adds to a page through BeautifulSoup: alt text on every image without one, a tab stop on every cell input and output."
     return _FOCUS.sub(r'\1 tabindex="0"', _IMG.sub(f'<img alt="{NO_ALT}"', page))
 
+_HIGHLIGHTED: dict = {} # (lexer, source, language, cell metadata) -> highlighted HTML: the reports of one analysis share their code
+
 def _exporter():
     if not _EXPORTER:
         import jinja2
@@ -114,11 +116,19 @@ def _exporter():
         from nbconvert.exporters.templateexporter import TemplateExporter
         from nbconvert.filters.highlight import Highlight2HTML
         from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+        class Highlight(Highlight2HTML):
+            "`Highlight2HTML` that keeps what it highlighted for the next page (pygments was a third of a page's rendering)."
+            def __call__(self, source, language=None, metadata=None):
+                key = (self.pygments_lexer, source, language, json.dumps(metadata, sort_keys=True, default=str))
+                if key not in _HIGHLIGHTED:
+                    if len(_HIGHLIGHTED) > 20_000: _HIGHLIGHTED.clear()  # a long-lived worker keeps it bounded
+                    _HIGHLIGHTED[key] = super().__call__(source, language, metadata)
+                return _HIGHLIGHTED[key]
         class Exporter(HTMLExporter):
             "`HTMLExporter` with its filters, without its BeautifulSoup pass (parse, select, serialise: half the time of a page of figures)."
             def from_notebook_node(self, nb, resources=None, **kw):
                 info = nb.metadata.get("language_info", {})
-                self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=info.get("pygments_lexer", info.get("name")), parent=self))
+                self.register_filter("highlight_code", Highlight(pygments_lexer=info.get("pygments_lexer", info.get("name")), parent=self))
                 resources = self._init_resources(resources)
                 self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
                 page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
