@@ -54,10 +54,16 @@ FILE_SECONDS = "kuril/file_seconds"
 
 def _file(nodeid:str) -> str: return nodeid.split("::")[0]
 
+def longest_first(nodeids:list, # test ids in collection order
+                  seconds:dict, # test file -> seconds it took last time
+                 ) -> list:
+    "The positions of `nodeids` with the longest files first; a file's tests, and files without a time, keep their order."
+    return sorted(range(len(nodeids)), key=lambda i: -seconds.get(_file(nodeids[i]), 0.0))
+
 def pytest_collection_modifyitems(session, config, items):
     cache = getattr(config, "cache", None)  # None with -p no:cacheprovider
     seconds = cache.get(FILE_SECONDS, {}) if cache else {}
-    if seconds: items.sort(key=lambda item: -seconds.get(_file(item.nodeid), 0.0))  # stable: a file's tests keep their order
+    if seconds: items[:] = [items[i] for i in longest_first([item.nodeid for item in items], seconds)]
 
 _SECONDS: dict = {} # file -> seconds of its tests' setup, call and teardown in this run
 
