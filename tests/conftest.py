@@ -50,7 +50,12 @@ def comtrade_server(httpserver, monkeypatch):
 # handed out last keeps one worker busy while the other has nothing left. The seconds each file took in the last run
 # are kept in pytest's own cache (.pytest_cache, as `--failed-first` keeps its failures); a run without them (a fresh
 # clone) keeps the collection order.
-FILE_SECONDS = "kuril/file_seconds"
+FILE_SECONDS = "kuril/test_seconds" # + "/" + the selection (`-m`): {test file: seconds}
+
+def _times_key(config) -> str:
+    "One record per selection (`-m`): the slow tests run alone must not reorder the usual run."
+    import re
+    return f"{FILE_SECONDS}/{re.sub(r'[^A-Za-z0-9]+', '_', getattr(config.option, 'markexpr', '') or '') or 'all'}"
 
 def _file(nodeid:str) -> str: return nodeid.split("::")[0]
 
@@ -62,7 +67,7 @@ def longest_first(nodeids:list, # test ids in collection order
 
 def pytest_collection_modifyitems(session, config, items):
     cache = getattr(config, "cache", None)  # None with -p no:cacheprovider
-    seconds = cache.get(FILE_SECONDS, {}) if cache else {}
+    seconds = cache.get(_times_key(config), {}) if cache else {}
     if seconds: items[:] = [items[i] for i in longest_first([item.nodeid for item in items], seconds)]
 
 _SECONDS: dict = {} # file -> seconds of its tests' setup, call and teardown in this run
@@ -74,4 +79,5 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session, exitstatus):
     config, cache = session.config, getattr(session.config, "cache", None)
     if hasattr(config, "workerinput") or not cache or not _SECONDS: return  # a worker, no cache, or nothing ran
-    cache.set(FILE_SECONDS, {**cache.get(FILE_SECONDS, {}), **{k: round(v, 2) for k, v in _SECONDS.items()}})
+    key = _times_key(config)
+    cache.set(key, {**cache.get(key, {}), **{k: round(v, 2) for k, v in _SECONDS.items()}})
