@@ -233,9 +233,12 @@ def write_index(settings:Settings, manifest:dict) -> Path:
 
 # %% ../../nbs/44_runner.run.ipynb #448aacdc
 def _writable(reports_dir:Path):
+    "Raise `KurilError` naming the folder when a file cannot be created in it."
+    import tempfile
     try:
         reports_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(reports_dir / ".kuril-write-check", b"").unlink()
+        # a file of its own name: two runs checking at once must not delete each other's (runs check before they lock)
+        with tempfile.NamedTemporaryFile(dir=reports_dir, prefix=".kuril-write-check-"): pass
     except OSError as e:
         raise KurilError(f"reports folder {reports_dir}: cannot be written ({e.strerror or e})") from None
 
