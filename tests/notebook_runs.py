@@ -206,3 +206,26 @@ def assert_first_screen(nb):
         at = [i for i, o in shown if _shows(o, cap)]
         assert at and min(at) > app[0], f"the {cap.lower()} table is not in the appendix"
     return f
+
+
+def assert_published_beside(nb, cited:list, not_cited:list):
+    """The "Published estimates beside this one" section heads its table with this page's headline, the number the
+    finding states, and cites the studies of the page's episode (`cited`), not those of the other (`not_cited`)."""
+    cells = nb["cells"]
+    head = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and src(c).lstrip().startswith("## Published estimates beside this one")]
+    assert len(head) == 1, f"{len(head)} 'Published estimates beside this one' sections (one expected)"
+    table = text({"cells": [cells[head[0] + 1]]})
+    rows = [r for r in table.splitlines() if r.startswith("| ")]
+    number = first_finding(nb)["number"]
+    assert rows[1].startswith("| **This page**") and rows[1].rstrip().endswith(f"| {number} |"), (number, rows[1])
+    assert all(any(c in r for r in rows[2:]) for c in cited), (cited, rows)
+    assert not any(c in table for c in not_cited), not_cited
+    assert "Why they differ" in table
+
+
+def first_finding(nb) -> dict:
+    "The finding's metadata (`reporting.finding`) of the first thing the notebook shows."
+    for c in nb["cells"]:
+        for o in c.get("outputs", []):
+            if o.get("output_type") in ("display_data", "execute_result", "stream"): return o.get("metadata", {}).get(FINDING) or {}
+    return {}

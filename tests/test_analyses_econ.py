@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from notebook_runs import (assert_check_cell_rejects, assert_first_screen, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell,
+from notebook_runs import (assert_check_cell_rejects, assert_first_screen, assert_published_beside, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell,
                            cli_values, errors, in_kernel, outputs, papermill, run_all, run_to_check_cell, src, text)
 
 
@@ -231,3 +231,8 @@ def test_overview_names_the_mirror_flagged_cells_it_shows(runs):
     assert "Mirror outliers." in shown
     assert "JPN→RUS 2009 (JPN reports 3,291.8, RUS 7,258.5 USD m" in shown and "JPN→RUS 2011 (JPN reports 11,826.3, RUS 6,710.5 USD m" in shown
     assert "JPN→RUS 1995" not in shown
+
+
+def test_sanctions_2022_sets_its_headline_beside_the_published_estimates(runs):
+    "The 2022 page's own DiD heads the table of published 2022 estimates, which cites them and explains the gap; the 2014 studies are not in it."
+    assert_published_beside(runs["good sanctions 2022 exports"][1], ["Mancini", "Chorzempa"], ["Crozet", "Bělín"])

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import kuril
-from notebook_runs import ROOT, assert_first_screen, assert_ran_clean, papermill, text
+from notebook_runs import ROOT, assert_first_screen, assert_published_beside, assert_ran_clean, papermill, text
 
 DATA = ROOT / "data"
 
@@ -102,3 +102,8 @@ def test_sanctions_effect_opens_with_its_finding(reports):
     "Finding 9: the default run opens with question, verdict, key numbers and the donors figure; parameters and sources in the appendix."
     f = assert_first_screen(reports["sanctions_effect"][1])
     assert f["answer"].startswith("Not distinguishable") or "larger than" in f["answer"], f["answer"]
+
+
+def test_sanctions_effect_sets_its_headline_beside_the_published_estimates(reports):
+    "The 2014 page's own DiD (the finding's number) heads the table of published 2014 estimates, with their citations; the 2022 studies are not in it."
+    assert_published_beside(reports["sanctions_effect"][1], ["Crozet", "Bělín", "10.1093/epolic/eiaa006"], ["Mancini", "Chorzempa"])
