@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'MARGIN', 'SPLICE', 'style', 'wrap_source', 'ReportFigure', 'figure',
-           'with_gaps', 'line', 'points', 'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'TITLE_SIZE', 'MARGIN', 'SPLICE', 'style', 'wrap_text', 'ReportFigure',
+           'figure', 'with_gaps', 'line', 'points', 'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -37,12 +37,15 @@ def style():
 # %% ../nbs/21_plots.ipynb #11f90ebb
 SOURCE_SIZE = 8 # points, the source line's font size
 
-def wrap_source(line:str, # the source line
-                width_in:float, # the figure's width, inches
-                size:float=SOURCE_SIZE, # font size, points
-               ) -> str:
-    "`line` wrapped at word boundaries to the figure's width (a character of the house font is at most 0.6 of its size wide)."
-    return textwrap.fill(line, width=max(20, int(width_in * 72 * 0.98 / (0.6 * size))), break_on_hyphens=False)
+TITLE_SIZE = 12 # points, the title's font size (bold)
+
+def wrap_text(line:str, # a title or a source line
+              width_in:float, # the figure's width, inches
+              size:float=SOURCE_SIZE, # font size, points
+              em:float=0.6, # a character's width in the house font, at most, in units of its size: 0.6 regular, 0.65 bold
+             ) -> str:
+    "`line` wrapped at word boundaries to the figure's width: a figure is printed at its own size, so a longer line would be cut off."
+    return textwrap.fill(line, width=max(20, int(width_in * 72 * 0.98 / (em * size))), break_on_hyphens=False)
 
 def _shell(ip=None):
     "`ip`, or the running IPython shell (None outside IPython)."
@@ -97,10 +100,10 @@ def figure(title:str, # states the finding or the question
         if not str(v).strip(): raise ValueError(f"figure: {k} must not be empty")
     style()
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False, FigureClass=ReportFigure)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.suptitle(wrap_text(title, fig.get_figwidth(), TITLE_SIZE, em=0.65), x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold")
     for ax in axes.flat: ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     line = source if source.lower().startswith("source") else f"Source: {source}"
-    text = wrap_source(line, fig.get_figwidth())
+    text = wrap_text(line, fig.get_figwidth())
     fig.text(MARGIN, MARGIN, text, ha="left", va="bottom", fontsize=SOURCE_SIZE, color=GREY, transform=fig.dpi_scale_trans)
     fig.source_band = MARGIN + (text.count("\n") + 1) * SOURCE_SIZE * 1.25 / 72 + MARGIN  # inches, under the axes' labels
     _show_before_redraw(); _print_as_laid_out()
