@@ -163,6 +163,8 @@ def assert_ran_clean(p, nb, min_figures):
     assert not errors(nb)
     assert pngs(nb) >= min_figures, f"{pngs(nb)} figures"
     assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
+    assert not [t for _, o in outputs(nb) if o.get("output_type") == "execute_result" for t in [str(o.get("data", {}).get("text/plain", ""))]
+                if "<matplotlib." in t], "a cell shows a matplotlib object's repr (its last line returns one)"
 
 
 FINDING = "kuril_finding"  # the output metadata key `reporting.finding` and `reporting.key_numbers(finding=...)` set
