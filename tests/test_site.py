@@ -141,13 +141,15 @@ def test_every_internal_link_resolves(crawl, site):
     assert broken == []
 
 def test_search_finds_shikotan(site, browser_page):
+    from playwright.sync_api import expect
     base, *_ = site
     page = browser_page
     page.goto(base + "search.html?q=Shikotan", wait_until="load")
     page.wait_for_selector("#search-results ul.search li")
     hits = page.locator("#search-results ul.search li")
     assert hits.count() >= 1
-    assert "Shikotan" in page.locator("#search-results").inner_text()
+    # Sphinx adds each hit's text excerpt after its title, one fetch at a time: wait for them (Playwright's retrying assertion)
+    expect(page.locator("#search-results")).to_contain_text("Shikotan", timeout=15_000)
 
 def test_home_page_screenshot(site, browser_page):
     base, *_ = site
