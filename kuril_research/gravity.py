@@ -33,6 +33,12 @@ def senders(episode:int=2014, # the sanctions episode: 2014 or 2022
             path=None, # the data package folder (default: settings)
            ) -> pd.DataFrame:
     "One row per sender of an episode: iso3, country, first_date (earliest at the best precision among measure rows), first_year, has_measure."
+    # every fit, panel and placebo asks for its senders: built once per data version, a copy each call
+    return _senders(episode, which, path, data.tables_hash(["sanctions_senders"], path)).copy()
+
+@lru_cache(maxsize=16)
+def _senders(episode:int, which:str, path, version:str) -> pd.DataFrame:
+    "`senders` uncached; `version` only keys the cache."
     df = data.load("sanctions_senders", path)
     eps = sorted(int(e) for e in df.episode.unique())
     if episode not in eps: raise ParameterError(f"episode={episode!r}; allowed: {choices(eps)}")

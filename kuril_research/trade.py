@@ -45,12 +45,14 @@ def select(trade:pd.DataFrame, # the `trade` table (or a part of it)
     mask, asked = np.ones(len(trade), dtype=bool), {}
     for arg, want in (("reporter", reporter), ("partner", partner), ("flow", flow), ("source", source)):
         if want is None: continue
-        want = _as_list(want)
-        col = trade[_COLUMNS[arg]].astype("string")
-        have = sorted(col.dropna().unique())
-        bad = [w for w in want if w not in have]
-        if bad: raise UnknownNameError(f"unknown {arg} {bad[0]!r} in table {label}; {arg}s there: {choices(have)}")
-        mask &= col.isin(want).fillna(False).to_numpy(dtype=bool)
+        want, col = _as_list(want), trade[_COLUMNS[arg]]
+        hit = col.isin(want).to_numpy(dtype=bool, na_value=False)
+        found = set(col[hit].unique())  # the names present, among the matches only: no string copy of the whole column
+        bad = [w for w in want if w not in found]
+        if bad:
+            have = sorted(col.dropna().astype("string").unique())
+            raise UnknownNameError(f"unknown {arg} {bad[0]!r} in table {label}; {arg}s there: {choices(have)}")
+        mask &= hit
         asked[arg] = want
     df = trade[mask]
     if df.empty:
