@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from .digest import file_sha256
 from .errors import UnknownNameError, choices
 from .settings import load_settings
 from .validate import read_descriptor, resource_of, validate_table, numbers
@@ -120,7 +121,7 @@ def _version(folder:Path, dp:dict, names:list) -> str:
     "A sha256 over the descriptors and files of `names` (no read is noted: `tables_hash` for what a report reads)."
     h = hashlib.sha256()
     for n in sorted(set(names)):
-        r = resource_of(dp, n); h.update(json.dumps(r, sort_keys=True).encode()); h.update((folder / r["path"]).read_bytes())
+        r = resource_of(dp, n); h.update(json.dumps(r, sort_keys=True).encode()); h.update(file_sha256(folder / r["path"]).encode())
     return h.hexdigest()
 
 @lru_cache(maxsize=64)

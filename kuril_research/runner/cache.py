@@ -10,6 +10,7 @@ import hashlib, json, os, platform, re, tempfile
 from importlib import metadata
 from pathlib import Path
 import kuril_research
+from ..digest import file_sha256
 from ..errors import KurilError
 
 # %% auto #0
@@ -91,7 +92,7 @@ def table_hashes(data_dir:Path, # the data package folder
     for n in sorted(names):
         r = _resource(dp, n)
         p = Path(data_dir) / r["path"] if r else None
-        out[n] = sha256(canonical(r).encode() + b"\0" + p.read_bytes()) if p and p.is_file() else "missing"
+        out[n] = sha256(canonical(r).encode() + b"\0" + file_sha256(p).encode()) if p and p.is_file() else "missing"
     return out
 
 # %% ../../nbs/41_runner.cache.ipynb #6a10bcb2
