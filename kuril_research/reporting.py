@@ -10,10 +10,11 @@ import html, subprocess
 from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
+from .errors import ParameterError, choices
 
 # %% auto #0
-__all__ = ['FINDING', 'esc', 'fmt', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters', 'sources_table',
-           'version_stamp']
+__all__ = ['FINDING', 'esc', 'fmt', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters', 'published_beside',
+           'sources_table', 'version_stamp']
 
 # %% ../nbs/22_reporting.ipynb #4d655747
 def esc(x) -> str:
@@ -91,6 +92,26 @@ def show_parameters(params:dict # the checked parameters
     df = pd.DataFrame({"parameter": list(params), "value": [repr(v) for v in params.values()]})
     display(table_html(df, "Parameters"))
     return df
+
+# %% ../nbs/22_reporting.ipynb #f0c72a0a
+def published_beside(this_page:tuple, # (this page's headline, how it is estimated, the number as its finding states it)
+                     episode:int|None=None, # the studies of this sanctions episode (the year it began) ...
+                     ids:list|None=None, # ... or these studies (`estimate_id`s of `published_estimates`), in this order
+                    ) -> HTML:
+    "A table of this page's headline above published estimates from the `published_estimates` table: study, what it estimates, what it reports."
+    from kuril_research.data import load
+    p = load("published_estimates")
+    if (episode is None) == (ids is None): raise ParameterError("published_beside: give an episode or ids (one of them)")
+    if ids is not None:
+        unknown = [i for i in ids if i not in set(p.estimate_id)]
+        if unknown: raise ParameterError(f"ids: unknown estimate_id {unknown[0]!r}; allowed: {choices(sorted(p.estimate_id))}")
+        p, what = p.set_index("estimate_id").loc[list(ids)].reset_index(), "closest to this page's"
+    else:
+        eps = sorted(int(e) for e in p.episode.unique())
+        if episode not in eps: raise ParameterError(f"episode={episode!r}: no published estimate in the register; allowed: {choices(eps)}")
+        p, what = p[p.episode == episode], f"of the {episode} episode"
+    rows = [tuple(this_page)] + list(p[["study", "method", "finding"]].itertuples(index=False, name=None))
+    return table_html(pd.DataFrame(rows, columns=["study", "what it estimates", "what it reports"]), f"Published estimates {what}, after this page's headline")
 
 # %% ../nbs/22_reporting.ipynb #d4ec9501
 def sources_table(tables:list|None=None, # table names; default: every table the report read (`data.reads`)

@@ -212,20 +212,25 @@ def assert_first_screen(nb):
 
 def assert_published_beside(nb, cited:list, not_cited:list):
     """The "Published estimates beside this one" section heads its table with this page's headline, the number the
-    finding states, and cites the studies of the page's episode (`cited`), not those of the other (`not_cited`)."""
+    finding states, cites the studies asked for (`cited`, from the `published_estimates` register), not the others
+    (`not_cited`), and says why they differ."""
     import html
     cells = nb["cells"]
     head = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and src(c).lstrip().startswith("## Published estimates beside this one")]
     assert len(head) == 1, f"{len(head)} 'Published estimates beside this one' sections (one expected)"
-    shown = text({"cells": [cells[head[0] + 1]]})
+    end = next((k for k in range(head[0] + 1, len(cells)) if cells[k]["cell_type"] == "markdown" and re.match(r"\s*#{1,2} ", src(cells[k]))), len(cells))
+    section = cells[head[0] + 1:end]
+    shown = text({"cells": section})
+    table = re.search(r"<table.*?</table>", shown, re.S)
+    assert table, "no table in the section"
     rows = [[html.unescape(re.sub(r"<[^>]+>", "", td)).strip() for td in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr, re.S)]
-            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", shown, re.S)]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(0), re.S)]
     assert len(rows) >= 3 and rows[0] == ["study", "what it estimates", "what it reports"], rows[:1]
     number = first_finding(nb)["number"]
     assert rows[1][0].startswith("This page") and rows[1][-1] == number, (number, rows[1])
     assert all(any(c in r[0] for r in rows[2:]) for c in cited), (cited, rows)
-    assert not any(c in shown for c in not_cited), not_cited
-    assert "Why they differ" in shown
+    assert not any(c in table.group(0) for c in not_cited), not_cited
+    assert "Why they differ" in shown + "".join(src(c) for c in section if c["cell_type"] == "markdown")
 
 
 def first_finding(nb) -> dict:

@@ -5,7 +5,7 @@ version stamp; a year outside the world trade matrix stops it in the parameter-c
 import re
 import pytest
 
-from notebook_runs import assert_check_cell_rejects, assert_first_screen, assert_ran_clean, in_kernel, run_all, text
+from notebook_runs import assert_check_cell_rejects, assert_first_screen, assert_published_beside, assert_ran_clean, in_kernel, run_all, text
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,7 @@ def test_runs_and_leads_with_a_verdict_its_tests_support(runs, name):
 
 def test_sets_its_gap_beside_the_published_estimates(runs):
     nb = runs["default"][1]
-    md = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    assert "Mancini, M., Conteduca, F. P. & Borin, A. (2024)" in md and "10.1093/epolic/eiaa006" in md and "Why they differ" in md
+    assert_published_beside(nb, ["Mancini, M., Conteduca, F. P. & Borin, A. (2024)", "10.1093/epolic/eiaa006"], ["Chorzempa", "Bělín"])
     assert re.search(r"Here the gap is -?[0-9]+ % \(2014–2020, Japan–Russia turnover, Russia-reported\), and the tests grade it: (Not distinguishable|No effect|.* is larger)", plain(nb))
 
 

@@ -92,7 +92,7 @@ class FileResource:
 
 # %% ../../nbs/11_build.core.ipynb #41816f8e
 STEPS = {}
-STEP_MODULES = [f"kuril_research.build.{m}" for m in ("api", "trade", "reported", "prices", "events", "politics", "dispute", "geometry", "world")] # modules with `@step`s
+STEP_MODULES = [f"kuril_research.build.{m}" for m in ("api", "trade", "reported", "prices", "events", "politics", "dispute", "geometry", "world", "published")] # modules with `@step`s
 
 def step(fn):
     "Register `fn(src: RawDir) -> Table | list[Table]` as a build step."
