@@ -15,7 +15,7 @@ from .plots import COLORS, figure, year_fraction
 # %% auto #0
 __all__ = ['GROUPS', 'OTHER', 'EVENT_COLUMNS', 'MARKERS', 'LANE_COLORS', 'group_of', 'select_events', 'check_selection',
            'date_text', 'year_span', 'short_label', 'event_markers', 'events_table', 'events_per_year', 'clusters',
-           'timeline_figure', 'undated', 'yearly_markers', 'window_placebos']
+           'label_slots', 'timeline_figure', 'undated', 'yearly_markers', 'window_placebos']
 
 # %% ../nbs/27_events.ipynb #8662c3a3
 GROUPS = {
@@ -164,6 +164,21 @@ def clusters(x:np.ndarray, # positions, sorted
         else: out.append([i])
     return out
 
+# %% ../nbs/27_events.ipynb #0b79fe01
+def label_slots(x:list, # label centres, sorted (data units)
+                widths:list, # label widths (data units)
+                gap:float=0.0, # the least space between two labels on one side
+               ) -> list:
+    "(side, centre) per label, side 0 above the markers and 1 below, so that no two labels on one side overlap."
+    ends, out = [-np.inf, -np.inf], []
+    for c, w in zip(x, widths):
+        free = [s for s in (0, 1) if c - w / 2 >= ends[s] + gap]
+        s = free[0] if free else int(np.argmin(ends))
+        c = max(c, ends[s] + gap + w / 2)
+        ends[s] = c + w / 2
+        out.append((s, c))
+    return out
+
 # %% ../nbs/27_events.ipynb #a9ab72ea
 def _draw_lanes(ax, events:pd.DataFrame, lanes:list, span:float):
     x = year_fraction(events["date"]).to_numpy()
@@ -177,10 +192,13 @@ def _draw_lanes(ax, events:pd.DataFrame, lanes:list, span:float):
         col, mk = LANE_COLORS[k0 % len(LANE_COLORS)], MARKERS[k0 % len(MARKERS)]
         for j in m:
             ax.plot([x[j]], [i], mk, ms=6, color=col, mfc="white" if prec[j] in ("year", "year_range") else col, zorder=3)
-        for k, cl in enumerate(clusters(x[m], span / 28)):
-            first, last = ids[m[cl[0]]], ids[m[cl[-1]]]
-            text = first if len(cl) == 1 else f"{first}…{last} ({len(cl)})"
-            ax.annotate(text, (x[m[cl]].mean(), i), xytext=(0, 7 if k % 2 == 0 else -12), textcoords="offset points",
+        cls = clusters(x[m], span / 28)
+        texts = [ids[m[cl[0]]] if len(cl) == 1 else f"{ids[m[cl[0]]]}…{ids[m[cl[-1]]]} ({len(cl)})" for cl in cls]
+        at = [x[m[cl]].mean() for cl in cls]
+        # widths from the characters (0.6 em each at 6.5 pt) over the axes' width before layout, which only widens it
+        per_pt = span / (ax.get_position().width * ax.figure.get_figwidth() * 72)
+        for text, c, (side, shown) in zip(texts, at, label_slots(at, [len(t) * 6.5 * 0.6 * per_pt for t in texts], 3 * per_pt)):
+            ax.annotate(text, (c, i), xytext=((shown - c) / per_pt, 7 if side == 0 else -12), textcoords="offset points",
                         ha="center", fontsize=6.5, color="#333333")
     ax.set_yticks(range(len(lanes)), lanes)
     ax.set_ylim(len(lanes) - 0.5, -0.5)
