@@ -178,6 +178,17 @@ def test_report_page_shows_its_figures(site, browser_page):
     page.screenshot(path=str(ARTIFACTS / f"site-report-{report}.png"))
 
 
+def test_report_tables_read_from_the_left(site, browser_page):
+    "The runner's own page of a report (reports/standalone/) aligns its tables left, as the site does: JupyterLab's stylesheet would right-align every cell, sentences too."
+    base, _, report, why = site
+    if report is None and not why.startswith("settings.ini"): pytest.fail(why)
+    if report is None: pytest.skip(why + " (add the catalogue, then `make reports`)")
+    page = browser_page
+    page.goto(base + f"reports/standalone/{report}.html", wait_until="load")
+    aligns = page.evaluate("() => Array.from(document.querySelectorAll('table.kuril-table td, table.kuril-table th')).map(c => getComputedStyle(c).textAlign)")
+    assert aligns and set(aligns) == {"left"}, sorted(set(aligns))
+
+
 def _plain(s:str) -> str:
     "Text as compared: whitespace collapsed, Sphinx's typographic quotes made plain."
     return " ".join(s.translate(str.maketrans("‘’“”", "''\"\"")).split())

@@ -47,6 +47,8 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 .kuril-failure { margin: 12px; padding: 8px 12px; border: 2px solid #b2182b; background: #fdf0f0; font: 14px sans-serif; }
 .kuril-failure pre { white-space: pre-wrap; font-size: 12px; max-height: 24em; overflow: auto; }
 .celltag_kuril-failed { outline: 2px solid #b2182b; }
+/* report tables hold sentences (notes, citations, findings): read from the left, as on the docs site */
+.jp-RenderedHTMLCommon table.kuril-table td, .jp-RenderedHTMLCommon table.kuril-table th { text-align: left; }
 </style>
 {% endblock extra_css %}
 {%- block body_header -%}
