@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
-from .plots import COLORS, figure, year_fraction
+from .plots import COLORS, EM, figure, year_fraction
 
 # %% auto #0
 __all__ = ['GROUPS', 'OTHER', 'EVENT_COLUMNS', 'MARKERS', 'LANE_COLORS', 'group_of', 'select_events', 'check_selection',
@@ -195,9 +195,9 @@ def _draw_lanes(ax, events:pd.DataFrame, lanes:list, span:float):
         cls = clusters(x[m], span / 28)
         texts = [ids[m[cl[0]]] if len(cl) == 1 else f"{ids[m[cl[0]]]}…{ids[m[cl[-1]]]} ({len(cl)})" for cl in cls]
         at = [x[m[cl]].mean() for cl in cls]
-        # widths from the characters (0.6 em each at 6.5 pt) over the axes' width before layout, which only widens it
+        # widths from the characters (`EM` each at 6.5 pt) over the axes' width before layout, which only widens it
         per_pt = span / (ax.get_position().width * ax.figure.get_figwidth() * 72)
-        for text, c, (side, shown) in zip(texts, at, label_slots(at, [len(t) * 6.5 * 0.6 * per_pt for t in texts], 3 * per_pt)):
+        for text, c, (side, shown) in zip(texts, at, label_slots(at, [len(t) * 6.5 * EM * per_pt for t in texts], 3 * per_pt)):
             ax.annotate(text, (c, i), xytext=((shown - c) / per_pt, 7 if side == 0 else -12), textcoords="offset points",
                         ha="center", fontsize=6.5, color="#333333")
     ax.set_yticks(range(len(lanes)), lanes)

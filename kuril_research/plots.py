@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'TITLE_SIZE', 'MARGIN', 'SPLICE', 'style', 'wrap_text', 'ReportFigure',
-           'figure', 'with_gaps', 'line', 'points', 'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'TITLE_SIZE', 'EM', 'EM_BOLD', 'MARGIN', 'SPLICE', 'style', 'wrap_text',
+           'ReportFigure', 'figure', 'with_gaps', 'line', 'points', 'year_fraction', 'mark_events', 'mark_splice',
+           'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -38,11 +39,12 @@ def style():
 SOURCE_SIZE = 8 # points, the source line's font size
 
 TITLE_SIZE = 12 # points, the title's font size (bold)
+EM, EM_BOLD = 0.6, 0.65 # a character's width in the house font, at most, in units of its size: regular, bold
 
 def wrap_text(line:str, # a title or a source line
               width_in:float, # the figure's width, inches
               size:float=SOURCE_SIZE, # font size, points
-              em:float=0.6, # a character's width in the house font, at most, in units of its size: 0.6 regular, 0.65 bold
+              em:float=EM, # a character's width, at most, in units of the size (`EM`, `EM_BOLD`)
              ) -> str:
     "`line` wrapped at word boundaries to the figure's width: a figure is printed at its own size, so a longer line would be cut off."
     return textwrap.fill(line, width=max(20, int(width_in * 72 * 0.98 / (em * size))), break_on_hyphens=False)
@@ -100,7 +102,7 @@ def figure(title:str, # states the finding or the question
         if not str(v).strip(): raise ValueError(f"figure: {k} must not be empty")
     style()
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False, FigureClass=ReportFigure)
-    fig.suptitle(wrap_text(title, fig.get_figwidth(), TITLE_SIZE, em=0.65), x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold")
+    fig.suptitle(wrap_text(title, fig.get_figwidth(), TITLE_SIZE, em=EM_BOLD), x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold")
     for ax in axes.flat: ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     line = source if source.lower().startswith("source") else f"Source: {source}"
     text = wrap_text(line, fig.get_figwidth())

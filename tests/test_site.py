@@ -160,10 +160,16 @@ def test_home_page_screenshot(site, browser_page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "site-home.png"))
 
-def test_report_page_shows_its_figures(site, browser_page):
+def _report_of(site) -> tuple:
+    "(base URL, report) of the site's report page; a failure when one should be there, a skip before there is a catalogue."
     base, _, report, why = site
     if report is None and not why.startswith("settings.ini"): pytest.fail(why)
     if report is None: pytest.skip(why + " (add the catalogue, then `make reports`)")
+    return base, report
+
+
+def test_report_page_shows_its_figures(site, browser_page):
+    base, report = _report_of(site)
     page = browser_page
     page.goto(base + f"reports/{report}.html", wait_until="load")
     figures = page.evaluate("""async () => {
@@ -180,9 +186,7 @@ def test_report_page_shows_its_figures(site, browser_page):
 
 def test_report_tables_read_from_the_left(site, browser_page):
     "The runner's own page of a report (reports/standalone/) aligns its tables left, as the site does: JupyterLab's stylesheet would right-align every cell, sentences too."
-    base, _, report, why = site
-    if report is None and not why.startswith("settings.ini"): pytest.fail(why)
-    if report is None: pytest.skip(why + " (add the catalogue, then `make reports`)")
+    base, report = _report_of(site)
     page = browser_page
     page.goto(base + f"reports/standalone/{report}.html", wait_until="load")
     aligns = page.evaluate("() => Array.from(document.querySelectorAll('table.kuril-table td, table.kuril-table th')).map(c => getComputedStyle(c).textAlign)")
