@@ -186,6 +186,7 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
              fixef_tol:float=1e-8, # demeaning tolerance at convergence (pyfixest's LsmrDemeaner default)
              maxiter:int=50, # IRLS iterations at most
              absorb:bool=True, # terms that are mutually exclusive 0/1 dummies: a fixed effect in the iterations, regressors in one last step
+             start:np.ndarray|None=None, # fitted means to start from, one per flow of `panel` (another fit's `mu`); None: pyfixest's start
             ) -> dict:
     "PPML by IRLS as pyfixest's fepois, each demeaning by pyfixest's `within` (LSMR) backend, warm-started; {'est', 'mu', 'iterations', 'N', 'G'}."
     from pyfixest.core.demean import demean_within
@@ -209,7 +210,11 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
     if absorb:  # the terms as one more fixed effect (level 0: no term set, k: term k): the iterations demean z alone
         W, flw = X[:, :0], np.asfortranarray(np.column_stack([fl, pd.factorize(X @ np.arange(1, X.shape[1] + 1))[0]]), np.uint32)
     else: W, flw = X, fl
-    mu = (y + y.mean()) / 2; eta = np.log(mu); last = _deviance(y, mu)
+    if start is None: mu = (y + y.mean()) / 2
+    else:
+        mu = np.asarray(start, dtype="float64")
+        if mu.shape != y.shape or not (mu > 0).all(): raise ParameterError(f"start: {mu.shape[0]} means, {int((mu <= 0).sum())} not positive; allowed: {len(y)} positive means, one per flow")
+    eta = np.log(mu); last = _deviance(y, mu)
     F = np.zeros((len(y), 1 + W.shape[1]))  # the fixed-effect part of [z, W] from the previous iteration
     crit = 1.0
     for it in range(1, maxiter + 1):
@@ -309,10 +314,12 @@ def event_terms(p:pd.DataFrame, # the panel
 def _fit(years:tuple, rule:str, episode:int, which:str, japan_split:bool, model:str, base_year:int) -> dict:
     "The uncached fit."
     p = panel(years, rule, episode, which, japan_split)
+    # every other model starts from the policy fit's means (cached): 7 IRLS iterations instead of 17 on the world panel
+    start = None if model == "policy" else fit(years, rule, episode, which, japan_split)["mu"]
     t0 = time.perf_counter()
     if model == "event": p, terms = event_terms(p, senders(episode, which), base_year, japan_split)
     else: terms = {"policy": policy_terms(japan_split), "fe_only": [], "senders_only": ["snd_to_rus", "rus_to_snd"]}[model]
-    r = fit_warm(p, terms)
+    r = fit_warm(p, terms, start=start)
     return r | {"seconds": time.perf_counter() - t0, "terms": terms}
 
 @lru_cache(maxsize=1)
