@@ -441,11 +441,14 @@ def japan_ri(p:pd.DataFrame, # the panel the null model was fitted on
              mu0:np.ndarray, # fitted means of a model without Japan's terms (`fit(model="senders_only")["mu"]`)
              listed:set, # every listed sender of the episode (`senders(episode, "all")`): not placebo partners
              start:int=2014, # first post year
+             min_pre_usd_m:float=0.0, # placebo partners only with at least this trade with Russia in the pre-years, in the term's direction (USD m)
             ) -> dict:
-    "Randomization p-values of Japan's two terms: Japan against every partner of Russia not on the full sender list, exactly enumerated."
-    pool = lambda side: [k for k in side.unique() if k not in listed or k == JAPAN]
-    return {"jpn_to_rus": ri_pvalue(p, mu0, [JAPAN], "to_rus", pool=pool(p.exporter), start=start),
-            "rus_to_jpn": ri_pvalue(p, mu0, [JAPAN], "from_rus", pool=pool(p.importer), start=start)}
+    "Randomization p-values of Japan's two terms: Japan against every partner of Russia not on the full sender list (and large enough), exactly enumerated."
+    def pool(side, with_rus):
+        pre = p[with_rus & (p.year < start)].groupby(side).trade.sum()
+        return [k for k in p[side].unique() if k == JAPAN or (k not in listed and pre.get(k, 0.0) >= min_pre_usd_m)]
+    return {"jpn_to_rus": ri_pvalue(p, mu0, [JAPAN], "to_rus", pool=pool("exporter", p.importer == TARGET), start=start),
+            "rus_to_jpn": ri_pvalue(p, mu0, [JAPAN], "from_rus", pool=pool("importer", p.exporter == TARGET), start=start)}
 
 # %% ../nbs/26a_gravity.ipynb #0e8b3281
 def drifting(ev:pd.DataFrame, # event-study estimates indexed by f"{term}_{year}" (`fit(model="event")["est"]`)
