@@ -13,16 +13,11 @@ from ..errors import DataFormatError
 from .raw import read_csv
 
 # %% auto #0
-__all__ = ['CLAIM_COLUMNS', 'curated_source_ids', 'read_claims', 'claims_table']
+__all__ = ['CLAIM_COLUMNS', 'read_claims', 'claims_table']
 
 # %% ../../nbs/16_build.claims.ipynb #ded51bbf
 CLAIM_COLUMNS = {"claim_id": "string", "document": "string", "claim": "string", "metric": "string", "period": "string",
                  "stated_value": "number", "unit": "string", "check_table": "string", "check_method": "string", "tolerance": "number"}
-
-def curated_source_ids() -> set:
-    "The source_ids of the curated `sources_*.csv` files."
-    files = sorted(curated_path("sources_polgeo.csv").parent.glob("sources_*.csv"))
-    return {i for p in files for i in read_csv(p, {"source_id": "string"}, name=f"kuril_research/curated/{p.name}").source_id}
 
 # %% ../../nbs/16_build.claims.ipynb #de380f8d
 def read_claims(path, # the claims register

@@ -16,9 +16,9 @@ from .raw import RawDir, read_csv
 
 # %% auto #0
 __all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'PAGE_LICENCE', 'fld', 'Table', 'FileResource', 'step',
-           'curated_path', 'load_steps', 'page_host', 'page_id', 'package_sources', 'write_table', 'resource',
-           'datapackage', 'run_steps', 'write_package', 'swap_in', 'build_package', 'cited_page_sources',
-           'temporal_coverage', 'check_unique']
+           'curated_path', 'load_steps', 'page_host', 'page_id', 'curated_source_files', 'curated_source_ids',
+           'package_sources', 'write_table', 'resource', 'datapackage', 'run_steps', 'write_package', 'swap_in',
+           'build_package', 'cited_page_sources', 'temporal_coverage', 'check_unique']
 
 # %% ../../nbs/11_build.core.ipynb #9ebcfa3e
 def fld(name:str, # column name
@@ -144,10 +144,18 @@ def _merge_records(col:pd.Series):
     if col.name == "notes": return " | ".join(vals) if len(vals) else pd.NA
     return vals.iloc[0] if len(vals) else pd.NA
 
+def curated_source_files() -> list:
+    "The curated source records' files, `kuril_research/curated/sources_*.csv`."
+    return sorted(curated_path("sources_econ.csv").parent.glob("sources_*.csv"))
+
+def curated_source_ids() -> set:
+    "The source_ids of the curated source records: those a curated register (claims, published estimates) may cite."
+    return {i for p in curated_source_files() for i in read_csv(p, {"source_id": "string"}, name=f"kuril_research/curated/{p.name}").source_id}
+
 def package_sources(extra:list # source records that steps added
                  ) -> Table:
     "The `sources` table: the curated records plus those the steps found."
-    files = sorted(curated_path("sources_econ.csv").parent.glob("sources_*.csv"))
+    files = curated_source_files()
     cols = {f["name"]: "string" for f in SOURCE_FIELDS}
     parts = [read_csv(p, cols, key=["source_id"], required=["source_id", "publisher", "title", "location"],
                       name=f"kuril_research/curated/{p.name}") for p in files]

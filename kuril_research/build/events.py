@@ -9,10 +9,10 @@ from __future__ import annotations
 import calendar, itertools, re
 from datetime import date
 import pandas as pd
-from .core import Table, fld, step, curated_path, page_id, cited_page_sources
+from .core import Table, fld, step, curated_path, curated_source_ids, page_id, cited_page_sources
 from ..errors import DataFormatError, ValidationError, choices
 from .raw import RawDir, read_csv, not_allowed
-from .claims import claims_table, curated_source_ids
+from .claims import claims_table
 from .islands import former_residents_table, population_table, survivors_table
 
 # %% auto #0

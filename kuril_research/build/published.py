@@ -8,8 +8,7 @@ Docs: https://kuril-research.github.io/kuril-research/build.published.html.md"""
 from __future__ import annotations
 import re
 import pandas as pd
-from .core import Table, fld, curated_path, step
-from .claims import curated_source_ids
+from .core import Table, fld, curated_path, curated_source_ids, step
 from .raw import RawDir, read_csv
 from ..errors import DataFormatError
 
