@@ -190,21 +190,21 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
             ) -> dict:
     "PPML by IRLS as pyfixest's fepois, each demeaning by pyfixest's `within` (LSMR) backend, warm-started; {'est', 'mu', 'iterations', 'N', 'G'}."
     from pyfixest.core.demean import demean_within
-    from scipy import stats
+    from scipy import sparse, stats
     y = panel.trade.to_numpy("float64"); X = panel[terms].to_numpy("float64")
     fl = np.asfortranarray(panel[list(FES)].to_numpy().astype(np.uint32))
 
-    def step(eta, mu, X, fl, F, tol):  # one IRLS step, [z, X] demeaned by `fl` from their fixed-effect part F (0: cold); eta, mu, F, demeaned X, beta
+    def step(eta, mu, X, fl, F, tol):  # one IRLS step, [z, X] demeaned by `fl` from their fixed-effect part F (None: cold, and none returned); eta, mu, F, demeaned X, beta
         Z = eta + y / mu - 1; ZX = np.column_stack([Z, X])
         # the diagonal (Jacobi) preconditioner, rebuilt for each iteration's weights: on the world panel the fit took 3.9 CPU s,
         # 6.4 s with the default additive-Schwarz one, about ten times longer when the first one is reused (as pyfixest's fepois does)
-        R, ok, _ = demean_within(ZX - F, fl, mu, tol=tol, maxiter=1_000, preconditioner="diagonal")
+        R, ok, _ = demean_within(ZX if F is None else ZX - F, fl, mu, tol=tol, maxiter=1_000, preconditioner="diagonal")
         if not ok: raise ParameterError(f"fixef_tol={fixef_tol}: demeaning did not converge in IRLS iteration {it}; allowed: a larger fixef_tol")
         z, xr = R[:, 0], R[:, 1:]
-        sw = np.sqrt(mu)
-        beta = np.linalg.solve((xr * sw[:, None]).T @ (xr * sw[:, None]), (xr * mu[:, None]).T @ z) if xr.shape[1] else np.zeros(0)
+        xm = xr * mu[:, None]  # the weighted regressors: X'WX and X'Wz from one product (the event study's are 57 columns of 0.4 million rows)
+        beta = np.linalg.solve(xm.T @ xr, xm.T @ z) if xr.shape[1] else np.zeros(0)
         eta = Z - (z - xr @ beta)
-        return eta, np.exp(eta), ZX - R, xr, beta
+        return eta, np.exp(eta), None if F is None else ZX - R, xr, beta
 
     absorb = absorb and _exclusive(X)
     if absorb:  # the terms as one more fixed effect (level 0: no term set, k: term k): the iterations demean z alone
@@ -224,12 +224,12 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
         if crit < iwls_tol and tol <= fixef_tol: break
     else: raise ParameterError(f"maxiter={maxiter}: PPML did not converge (last deviance change {crit:.1e}); allowed: a larger maxiter")
     if absorb:  # one more step at the converged weights, the terms as regressors: their coefficients, and their demeaned columns for the SEs
-        it += 1; eta, mu, _, xr, beta = step(eta, mu, X, fl, 0.0, fixef_tol)
+        it += 1; eta, mu, _, xr, beta = step(eta, mu, X, fl, None, fixef_tol)
     out = {"est": None, "mu": mu, "iterations": it, "N": len(y), "G": int(panel.pair_id.nunique())}
     if not terms: return out
     bread = np.linalg.inv(xr.T @ (xr * mu[:, None]))
     g = pd.factorize(panel.pair_id)[0]; G, N = g.max() + 1, len(y)
-    scores = np.zeros((G, X.shape[1])); np.add.at(scores, g, xr * (y - mu)[:, None])
+    scores = sparse.csr_matrix((np.ones(N), (g, np.arange(N))), shape=(G, N)) @ (xr * (y - mu)[:, None])  # summed by cluster
     # pyfixest's CRV1 small-sample factor (k_fixef="nonnested"): the FE nested in the cluster (pair_id) count once
     levels = {fe: panel[fe].nunique() for fe in FES}
     nested = [fe for fe in FES if panel.groupby(fe).pair_id.nunique().max() == 1]
