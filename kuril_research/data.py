@@ -18,7 +18,7 @@ from .validate import read_descriptor, resource_of, validate_table, numbers
 
 # %% auto #0
 __all__ = ['CONTROLS', 'reads', 'forget_reads', 'data_dir', 'tables', 'resource', 'cache_dir', 'memo', 'load', 'sources',
-           'package_hash', 'tables_hash']
+           'tables_hash']
 
 # %% ../nbs/03_data.ipynb #2f153509
 _READS: set = set() # (package folder, resource name) for each resource `resource` served since `forget_reads`
@@ -158,16 +158,6 @@ def sources(name:str|None=None, # a table name; None for every source
     if name is None: return s
     ids = resource(name, path).get("source_ids", [])
     return s[s.source_id.isin(ids)].reset_index(drop=True)
-
-# %% ../nbs/03_data.ipynb #954ea8cb
-def package_hash(path:Path|str|None=None) -> str:
-    "A short sha256 over datapackage.json and every table file: the data version a report was made with."
-    folder = data_dir(path)
-    h = hashlib.sha256()
-    dp = read_descriptor(folder)
-    for f in ["datapackage.json"] + sorted(r["path"] for r in dp["resources"]):
-        h.update(f.encode()); h.update((folder / f).read_bytes())
-    return h.hexdigest()[:12]
 
 # %% ../nbs/03_data.ipynb #d8c74a82
 def tables_hash(names:list, # the tables (or GeoJSON files) a report read
