@@ -17,6 +17,10 @@ def test_figures_and_verdict_lines():
     assert figures(66, 6, 0.4, 4.5)["speedup"] == 11.0
     assert "MISSES" in report_lines({"reports": 1, "cores": 2, "jobs": 2, "naive": 10, "cold": 5, "warm": 2, "floor": 2, "cell_seconds": 4})[-2]
     assert all("meets" in l for l in lines[-4:-1])
+    cpu = report_lines({"reports": 12, "cores": 2, "jobs": 2, "naive": 66.0, "cold": 6.0, "warm": 0.4, "floor": 4.5, "cell_seconds": 9.0,
+                        "naive_cpu": 60.0, "cold_cpu": 10.5})
+    assert "66.0 s  (60.0 CPU s)" in cpu[1] and "6.0 s  (10.5 CPU s)" in cpu[2] and cpu[:-1] == [l if i not in (1, 2) else cpu[i] for i, l in enumerate(lines)]
+    assert cpu[-1] == "busy cores on average: cold kuril run 1.75 of 2, naive loop 0.91; CPU s naive/cold 5.7x"
 
 
 def test_pages_are_compared_by_their_figures(tmp_path):

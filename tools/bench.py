@@ -2,7 +2,7 @@
 
 A development tool, not part of the installed package: run it with `make bench`."""
 from __future__ import annotations
-import argparse, collections, json, os, shutil, subprocess, sys, tempfile, time
+import argparse, collections, json, os, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 from kuril_research.settings import load_settings
 
@@ -56,29 +56,34 @@ def same_pages(naive:dict, # `figure_counts` of the naive loop's notebooks
     if not differ: return f"pages: the naive loop and kuril run show the same {sum(max(v, 0) for v in naive.values())} figures in {len(naive)} reports"
     return "note: the pages differ in figures, so the ratio compares unlike work: " + ", ".join(f"{n} {naive[n]} vs {runner.get(n)}" for n in differ)
 
+def children_cpu() -> float:
+    "CPU seconds (user + system) of every finished child process and its waited-for descendants (kernels, nbconvert) so far."
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 def naive_loop(settings, # the parsed settings
                names:list, # the reports to loop over
                out_dir:Path, # scratch folder for the executed notebooks and pages
                frozen:dict|None=None, # `snapshot` environment
               ) -> dict:
-    "Time papermill + nbconvert, one report after the other: {seconds, reports, failed}."
+    "Time papermill + nbconvert, one report after the other: {seconds, cpu, reports, failed}."
     from kuril_research.runner.catalogue import select
     env, failed = _env(settings, out_dir, frozen), []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu()
     for e in select(settings, names):
         out = out_dir / f"{e.name}.ipynb"
         pm = subprocess.run([str(BIN / "papermill"), str(e.notebook), str(out), "-k", "python3", "--cwd", str(e.notebook.parent),
                              "-y", json.dumps(e.injected)], env=env, capture_output=True, text=True)
         nc = subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)], env=env, capture_output=True, text=True)
         if pm.returncode or nc.returncode: failed.append(e.name)
-    return {"seconds": time.perf_counter() - t0, "reports": len(names), "failed": failed}
+    return {"seconds": time.perf_counter() - t0, "cpu": children_cpu() - c0, "reports": len(names), "failed": failed}
 
 def kuril_run(settings, reports_dir:Path, *args, frozen:dict|None=None) -> dict:
-    "Time one `kuril run` into `reports_dir`: {seconds, exit}."
-    t0 = time.perf_counter()
+    "Time one `kuril run` into `reports_dir`: {seconds, cpu, exit}."
+    t0, c0 = time.perf_counter(), children_cpu()
     p = subprocess.run([str(BIN / "kuril"), "--settings", str(settings.file), "run", *args],
                        env=_env(settings, reports_dir, frozen), capture_output=True, text=True)
-    return {"seconds": time.perf_counter() - t0, "exit": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
+    return {"seconds": time.perf_counter() - t0, "cpu": children_cpu() - c0, "exit": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
 
 def floor(reports_dir:Path) -> dict:
     "From the first batch of the run log (the cold run): seconds in cells, cores, and the floor (their ratio)."
@@ -107,15 +112,20 @@ def report_lines(m:dict) -> list:
     f = figures(m["naive"], m["cold"], m["warm"], m["floor"])
     meets = lambda ok: "meets the target" if ok else "MISSES the target"
     naive_note = m.get("naive_note", "")
-    return [f"catalogue: {m['reports']} reports ({m['cores']} cores used by kuril run, --jobs {m['jobs']})",
-            f"naive loop (papermill + nbconvert, one by one): {m['naive']:8.1f} s{naive_note}",
-            f"cold kuril run:                                 {m['cold']:8.1f} s",
+    cpu = lambda k: f"  ({m[k]:.1f} CPU s)" if m.get(k) is not None else ""
+    lines = [f"catalogue: {m['reports']} reports ({m['cores']} cores used by kuril run, --jobs {m['jobs']})",
+            f"naive loop (papermill + nbconvert, one by one): {m['naive']:8.1f} s{cpu('naive_cpu')}{naive_note}",
+            f"cold kuril run:                                 {m['cold']:8.1f} s{cpu('cold_cpu')}",
             f"warm kuril run (nothing changed):               {m['warm']:8.2f} s",
             f"floor (cell time {m['cell_seconds']:.1f} s / {m['cores']} cores):            {m['floor']:8.1f} s",
             f"cold vs naive: {f['speedup']:5.1f}x faster (target >= {TARGETS['speedup']:g}x: {meets(f['speedup'] >= TARGETS['speedup'])})",
             f"cold vs floor: {f['floor_ratio']:5.2f}x the floor (target <= {TARGETS['floor_ratio']:g}x: {meets(f['floor_ratio'] <= TARGETS['floor_ratio'])})",
             f"warm rerun:    {f['warm_seconds']:5.2f} s (target < {TARGETS['warm_seconds']:g} s: {meets(f['warm_seconds'] < TARGETS['warm_seconds'])})",
             f"naive vs floor: {f['floor_speedup']:4.1f}x (the most any runner could gain over the naive loop here)"]
+    if m.get("naive_cpu") is not None and m.get("cold_cpu") is not None:  # how much of the time is work: a run that keeps every core busy can only go faster with less work
+        lines.append(f"busy cores on average: cold kuril run {m['cold_cpu'] / m['cold']:.2f} of {m['cores']}, naive loop {m['naive_cpu'] / m['naive']:.2f}; "
+                     f"CPU s naive/cold {m['naive_cpu'] / m['cold_cpu']:.1f}x")
+    return lines
 
 def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
           jobs:int=2, # --jobs of the kuril runs
@@ -132,7 +142,7 @@ def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
         (tmp / "naive").mkdir()
         print(f"bench: naive loop over {len(sample)} report(s) ...", file=sys.stderr, flush=True)
         nv = naive_loop(s, sample, tmp / "naive", frozen)
-        naive = nv["seconds"] * len(names) / len(sample)
+        naive, naive_cpu = (nv[k] * len(names) / len(sample) for k in ("seconds", "cpu"))
         note = f" (measured on {len(sample)} of {len(names)}, extrapolated)" if len(sample) < len(names) else ""
         if nv["failed"]: note += f"; {len(nv['failed'])} failed there: {', '.join(nv['failed'])}"
         print("bench: cold kuril run ...", file=sys.stderr, flush=True)
@@ -142,6 +152,7 @@ def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
         fl, rerun = floor(tmp / "reports"), warm_reruns(tmp / "reports")
         pages = same_pages(figure_counts(tmp / "naive", sample), figure_counts(tmp / "reports", sample))
     m = {"reports": len(names), "jobs": jobs, "cores": fl["cores"], "naive": naive, "naive_note": note, "cold": cold["seconds"],
+         "naive_cpu": naive_cpu, "cold_cpu": cold["cpu"],
          "warm": warm["seconds"], "floor": fl["seconds"], "cell_seconds": fl["cell_seconds"],
          "cold_exit": cold["exit"], "warm_exit": warm["exit"]}
     lines = report_lines(m) + [pages]
