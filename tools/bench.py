@@ -114,14 +114,14 @@ def report_lines(m:dict) -> list:
     naive_note = m.get("naive_note", "")
     cpu = lambda k: f"  ({m[k]:.1f} CPU s)" if m.get(k) is not None else ""
     lines = [f"catalogue: {m['reports']} reports ({m['cores']} cores used by kuril run, --jobs {m['jobs']})",
-            f"naive loop (papermill + nbconvert, one by one): {m['naive']:8.1f} s{cpu('naive_cpu')}{naive_note}",
-            f"cold kuril run:                                 {m['cold']:8.1f} s{cpu('cold_cpu')}",
-            f"warm kuril run (nothing changed):               {m['warm']:8.2f} s",
-            f"floor (cell time {m['cell_seconds']:.1f} s / {m['cores']} cores):            {m['floor']:8.1f} s",
-            f"cold vs naive: {f['speedup']:5.1f}x faster (target >= {TARGETS['speedup']:g}x: {meets(f['speedup'] >= TARGETS['speedup'])})",
-            f"cold vs floor: {f['floor_ratio']:5.2f}x the floor (target <= {TARGETS['floor_ratio']:g}x: {meets(f['floor_ratio'] <= TARGETS['floor_ratio'])})",
-            f"warm rerun:    {f['warm_seconds']:5.2f} s (target < {TARGETS['warm_seconds']:g} s: {meets(f['warm_seconds'] < TARGETS['warm_seconds'])})",
-            f"naive vs floor: {f['floor_speedup']:4.1f}x (the most any runner could gain over the naive loop here)"]
+             f"naive loop (papermill + nbconvert, one by one): {m['naive']:8.1f} s{cpu('naive_cpu')}{naive_note}",
+             f"cold kuril run:                                 {m['cold']:8.1f} s{cpu('cold_cpu')}",
+             f"warm kuril run (nothing changed):               {m['warm']:8.2f} s",
+             f"floor (cell time {m['cell_seconds']:.1f} s / {m['cores']} cores):            {m['floor']:8.1f} s",
+             f"cold vs naive: {f['speedup']:5.1f}x faster (target >= {TARGETS['speedup']:g}x: {meets(f['speedup'] >= TARGETS['speedup'])})",
+             f"cold vs floor: {f['floor_ratio']:5.2f}x the floor (target <= {TARGETS['floor_ratio']:g}x: {meets(f['floor_ratio'] <= TARGETS['floor_ratio'])})",
+             f"warm rerun:    {f['warm_seconds']:5.2f} s (target < {TARGETS['warm_seconds']:g} s: {meets(f['warm_seconds'] < TARGETS['warm_seconds'])})",
+             f"naive vs floor: {f['floor_speedup']:4.1f}x (the most any runner could gain over the naive loop here)"]
     if m.get("naive_cpu") is not None and m.get("cold_cpu") is not None:  # how much of the time is work: a run that keeps every core busy can only go faster with less work
         lines.append(f"busy cores on average: cold kuril run {m['cold_cpu'] / m['cold']:.2f} of {m['cores']}, naive loop {m['naive_cpu'] / m['naive']:.2f}; "
                      f"CPU s naive/cold {m['naive_cpu'] / m['cold_cpu']:.1f}x")
