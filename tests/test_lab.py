@@ -116,17 +116,24 @@ _STATE = """() => {
 }"""
 
 
+# one screen at a time (the windowed notebook attaches the cells in view and a margin around them), two frames for the lab
+# to attach and paint; each figure counted once, by its data URI, with its decoded width
 _SCROLLED_IMAGES = """async () => {
     const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
     const scroller = panel.querySelector('.jp-WindowedPanel-outer') || panel.querySelector('.jp-Notebook');
-    const widths = [];
-    for (let y = 0; y <= scroller.scrollHeight; y += scroller.clientHeight / 2) {
+    const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const seen = new Map();
+    for (let y = 0; y <= scroller.scrollHeight; y += scroller.clientHeight) {
         scroller.scrollTop = y;
-        await new Promise(r => setTimeout(r, 300));
-        for (const i of panel.querySelectorAll('.jp-OutputArea-output img')) { try { await i.decode(); } catch (e) {} widths.push(i.naturalWidth); }
+        await frames();
+        for (const i of panel.querySelectorAll('.jp-OutputArea-output img')) {
+            if (seen.get(i.src) > 0) continue;
+            try { await i.decode(); } catch (e) {}
+            seen.set(i.src, i.naturalWidth);
+        }
     }
     scroller.scrollTop = 0;
-    return widths;
+    return Array.from(seen.values());
 }"""
 
 
@@ -186,6 +193,14 @@ def test_library_notebook_runs_in_the_project_kernel(lab, browser):
     _check_ran(st, LIBRARY)
 
 
+def _figures_made(path:str) -> int:
+    "The figures `path` (relative to nbs/) makes when nbclient runs it in the project's kernel, outside the lab."
+    import nbclient, nbformat
+    nb = nbformat.read(ROOT / "nbs" / path, as_version=4)
+    nbclient.NotebookClient(nb, kernel_name=KERNEL, resources={"metadata": {"path": str((ROOT / "nbs" / path).parent)}}).execute()
+    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
 def test_analysis_runs_and_shows_its_figures(lab, browser):
     page, _ = browser
     st = _open_and_run(page, lab, ANALYSIS, "lab-analysis-trade_overview.png")
@@ -194,6 +209,7 @@ def test_analysis_runs_and_shows_its_figures(lab, browser):
     # are looked at by scrolling through the notebook
     images = page.evaluate(_SCROLLED_IMAGES)
     assert images and all(w > 0 for w in images), f"{ANALYSIS}: figures {images}"
+    assert len(images) == _figures_made(ANALYSIS), f"{ANALYSIS}: the lab showed {len(images)} figures"
     # a second screenshot at the first figure, so that the artifact shows one
     for _ in range(2):  # the lab paints cells as they scroll into view, which moves the figure: aim twice
         page.evaluate("document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')"
