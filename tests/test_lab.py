@@ -21,6 +21,7 @@ RUN_TIMEOUT = 90  # seconds for "Run All Cells" on one notebook; a hang fails th
 
 sys.path.insert(0, str(ROOT / "tools"))
 import lab_settings  # noqa: E402
+from notebook_runs import papermill, pngs  # noqa: E402
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it with apt-get where it can)")
 
@@ -193,15 +194,7 @@ def test_library_notebook_runs_in_the_project_kernel(lab, browser):
     _check_ran(st, LIBRARY)
 
 
-def _figures_made(path:str) -> int:
-    "The figures `path` (relative to nbs/) makes when nbclient runs it in the project's kernel, outside the lab."
-    import nbclient, nbformat
-    nb = nbformat.read(ROOT / "nbs" / path, as_version=4)
-    nbclient.NotebookClient(nb, kernel_name=KERNEL, resources={"metadata": {"path": str((ROOT / "nbs" / path).parent)}}).execute()
-    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-
-
-def test_analysis_runs_and_shows_its_figures(lab, browser):
+def test_analysis_runs_and_shows_its_figures(lab, browser, tmp_path):
     page, _ = browser
     st = _open_and_run(page, lab, ANALYSIS, "lab-analysis-trade_overview.png")
     _check_ran(st, ANALYSIS)
@@ -209,7 +202,9 @@ def test_analysis_runs_and_shows_its_figures(lab, browser):
     # are looked at by scrolling through the notebook
     images = page.evaluate(_SCROLLED_IMAGES)
     assert images and all(w > 0 for w in images), f"{ANALYSIS}: figures {images}"
-    assert len(images) == _figures_made(ANALYSIS), f"{ANALYSIS}: the lab showed {len(images)} figures"
+    p, nb = papermill(Path(ANALYSIS).stem, tmp_path / "out.ipynb")  # the same notebook outside the lab: the figures it makes
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert len(images) == pngs(nb), f"{ANALYSIS}: the lab showed {len(images)} figures, papermill's run made {pngs(nb)}"
     # a second screenshot at the first figure, so that the artifact shows one
     for _ in range(2):  # the lab paints cells as they scroll into view, which moves the figure: aim twice
         page.evaluate("document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')"
