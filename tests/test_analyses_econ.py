@@ -236,3 +236,13 @@ def test_overview_names_the_mirror_flagged_cells_it_shows(runs):
 def test_sanctions_2022_sets_its_headline_beside_the_published_estimates(runs):
     "The 2022 page's own DiD heads the table of published 2022 estimates, which cites them and explains the gap; the 2014 studies are not in it."
     assert_published_beside(runs["good sanctions 2022 exports"][1], ["Mancini", "Chorzempa"], ["Crozet", "Bělín"])
+
+
+def test_second_comparison_names_its_controls_that_are_not_untreated(runs):
+    "Beside the second comparison's estimate, the page names each control that sanctioned Russia in the episode or is a listed diversion hub (read here from the CSVs)."
+    senders, hubs = pd.read_csv(ROOT / "data" / "sanctions_senders.csv"), pd.read_csv(ROOT / "data" / "diversion_hubs.csv")
+    controls = ["CHN", "KOR", "IND", "DEU", "USA", "TUR"]  # the defaults of the 2022 run
+    treated = [c for c in controls if c in set(senders[senders.episode == 2022].iso3) | set(hubs.iso3)]
+    assert len(treated) >= 1
+    shown = text(runs["good sanctions 2022 exports"][1])
+    assert f"{len(treated)} of {len(controls)} controls are not untreated ({', '.join(treated)}: senders or diversion hubs" in shown
