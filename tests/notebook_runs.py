@@ -165,6 +165,8 @@ def assert_ran_clean(p, nb, min_figures):
     assert "Sources" in text(nb) and "data package" in text(nb)  # the sources table and the version stamp
     assert not [t for _, o in outputs(nb) if o.get("output_type") == "execute_result" for t in [str(o.get("data", {}).get("text/plain", ""))]
                 if "<matplotlib." in t], "a cell shows a matplotlib object's repr (its last line returns one)"
+    twice = re.search(r".{0,60}&amp;(#x?[0-9a-fA-F]+|amp|lt|gt|quot|apos);.{0,20}", text(nb))
+    assert not twice, f"text escaped twice (a reader sees the entity): {twice.group(0)!r}"
 
 
 FINDING = "kuril_finding"  # the output metadata key `reporting.finding` and `reporting.key_numbers(finding=...)` set
