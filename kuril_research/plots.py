@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'SOURCE_SIZE', 'TITLE_SIZE', 'EM', 'EM_BOLD', 'MARGIN', 'SPLICE', 'style', 'wrap_text',
-           'ReportFigure', 'figure', 'with_gaps', 'line', 'points', 'year_fraction', 'mark_events', 'mark_splice',
-           'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'LINESTYLES', 'SOURCE_SIZE', 'TITLE_SIZE', 'EM', 'EM_BOLD', 'MARGIN', 'SPLICE', 'style',
+           'series_styles', 'wrap_text', 'ReportFigure', 'figure', 'with_gaps', 'line', 'points', 'year_fraction',
+           'mark_events', 'mark_splice', 'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -34,6 +34,17 @@ def style():
         "grid.linewidth": 0.6, "axes.axisbelow": True, "legend.frameon": False, "svg.hashsalt": "kuril-research",
         "savefig.bbox": "standard", "figure.constrained_layout.use": False,
     })
+
+# %% ../nbs/21_plots.ipynb #80948e8c
+LINESTYLES = ("-", "--", ":") # the dash patterns series take in turn once the colours run out
+
+def series_styles(n:int, # how many series
+                  reserved:tuple=(), # colours kept for emphasis, not given to a series
+                 ) -> list:
+    "`n` distinct `{'color', 'ls'}` for `n` lines: the palette but the reserved colours and yellow, then the same colours dashed."
+    cols = [c for c in COLORS if c not in reserved and c != PALETTE["yellow"]]
+    if n > len(cols) * len(LINESTYLES): raise ValueError(f"series_styles: n={n}; allowed: at most {len(cols) * len(LINESTYLES)} series with these {len(reserved)} colours reserved")
+    return [{"color": cols[i % len(cols)], "ls": LINESTYLES[i // len(cols)]} for i in range(n)]
 
 # %% ../nbs/21_plots.ipynb #11f90ebb
 SOURCE_SIZE = 8 # points, the source line's font size

@@ -12,7 +12,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from notebook_runs import (assert_check_cell_rejects, assert_first_screen, assert_published_beside, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell,
-                           cli_values, errors, in_kernel, outputs, papermill, run_all, run_to_check_cell, src, text)
+                           cli_values, errors, in_kernel, outputs, papermill, pngs, run_all, run_to_check_cell, src, text)
 
 
 GOOD = {  # name: (report, papermill arguments, at least this many figures)
@@ -21,6 +21,7 @@ GOOD = {  # name: (report, papermill arguments, at least this many figures)
     "sanctions 2022 exports": ("sanctions_effect", ["-p", "treatment_year", "2022", "-p", "flow", "exports", "-p", "window", "5",
                                                     "-y", "placebo_years: [2018, 2019]"], 3),
     "window around the December 2016 summit": ("event_window", ["-p", "event_id", "E021", "-p", "window_years", "4"], 1),
+    "window around the 2022 break-off of talks": ("event_window", ["-p", "event_id", "E029"], 1),
     "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 4),
 }
 
@@ -161,6 +162,15 @@ def test_the_partner_reported_panel_is_one_source_without_a_join():
     assert set(p.source_id) == {"imf_dots_2022"} and p.year.max() == 2020
     jp = t[(t.reporter == "JPN") & (t.partner == "RUS") & (t.flow == "exports") & (t.source_id == "imf_dots_2022")]
     assert p[p.partner == "JPN"].set_index("year").value.to_dict() == jp.set_index(jp.year.astype(int)).value.to_dict()
+
+
+def test_event_window_without_untreated_partners_says_so_where_the_figure_would_be(runs):
+    "E029 (March 2022): every control partner is a 2022 sender or hub, so there is no comparison, and the section says why it has no figure."
+    nb = runs["good window around the 2022 break-off of talks"][1]
+    f = next(o["metadata"]["kuril_finding"] for _, o in outputs(nb) if "kuril_finding" in o.get("metadata", {}) and "text/markdown" in o.get("data", {}))
+    assert f["answer"] == "Not testable: every control partner was itself treated inside the window."
+    i = next(k for k, c in enumerate(nb["cells"]) if src(c).startswith("## Japan against its untreated partners"))
+    assert pngs({"cells": [nb["cells"][i + 1]]}) == 0 and text({"cells": [nb["cells"][i + 1]]}).startswith("No figure: every control partner was itself treated")
 
 
 def test_event_window_compares_with_untreated_partners_and_ranks_the_event(runs):
