@@ -392,8 +392,8 @@ def grade_attribution(a:dict, # `gravity.japan_attribution`'s result: fall, est,
     if up and f["share_hi"] < 0: return "inconsistent", f"Contradicted: by the design-valid test Japan's sanctions raised trade. {share}; {tests}."
     sig = [t for t in ri if ri[t]["p"] < alpha]
     if valid: why = "the share's interval reaches zero" if down else "the distinguishable term does not lower trade"
-    elif sig: why = f"{' and '.join(JAPAN_LABEL[t] for t in sig)} {'is' if len(sig) == 1 else 'are'} distinguishable from Russia's non-sender partners, but the pre-years are not flat"
-    else: why = "neither term is distinguishable from Russia's non-sender partners" + (f"; pre-years not flat for {' and '.join(JAPAN_LABEL[t] for t in drift)}" if drift else "")
+    elif sig: why = f"{' and '.join(JAPAN_LABEL[t] for t in sig)} {'is' if len(sig) == 1 else 'are'} distinguishable from Russia's untreated partners, but the pre-years are not flat"
+    else: why = "neither term is distinguishable from Russia's untreated partners" + (f"; pre-years not flat for {' and '.join(JAPAN_LABEL[t] for t in drift)}" if drift else "")
     return "not supported", f"Not supported by a design-valid test ({why}): {share}; {tests}."
 
 # %% ../nbs/31_claims.ipynb #82cbb0bf

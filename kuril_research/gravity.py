@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 from .errors import ParameterError, choices
 from . import data
+from . import donors
 
 # %% auto #0
 __all__ = ['TARGET', 'JAPAN', 'MEASURE_BASES', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders',
            'directed_flows', 'policy_terms', 'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons',
            'fit_plain', 'estimates', 'fit_warm', 'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual',
-           'flagged_flows', 'without_flows', 'ri_pvalue', 'fall_explained', 'japan_ri', 'drifting', 'japan_attribution']
+           'flagged_flows', 'without_flows', 'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_ri', 'drifting',
+           'japan_attribution']
 
 # %% ../nbs/26a_gravity.ipynb #042ace2a
 TARGET, JAPAN = "RUS", "JPN" # the sanctioned economy and the focus sender
@@ -436,14 +438,20 @@ def fall_explained(p:pd.DataFrame, # the panel with the policy dummies and trade
             "by_term": by, "lost": lost["coef"], "share": 100 * lost["coef"] / fall,
             "share_lo": 100 * lost["hi"] / fall, "share_hi": 100 * lost["lo"] / fall}
 
+# %% ../nbs/26a_gravity.ipynb #7074d98b
+def not_untreated(episode:int=2014, # the sanctions episode
+                 ) -> set:
+    "ISO3 codes of Russia's partners that are not untreated: every listed sender of the episode and every diversion hub of either episode."
+    return set(senders(episode, "all").iso3.astype(str)) | set(donors.hubs().iso3.astype(str))
+
 # %% ../nbs/26a_gravity.ipynb #b093b8db
 def japan_ri(p:pd.DataFrame, # the panel the null model was fitted on
              mu0:np.ndarray, # fitted means of a model without Japan's terms (`fit(model="senders_only")["mu"]`)
-             listed:set, # every listed sender of the episode (`senders(episode, "all")`): not placebo partners
+             listed:set, # the partners that are not untreated (`not_untreated(episode)`): not placebo partners
              start:int=2014, # first post year
              min_pre_usd_m:float=0.0, # placebo partners only with at least this trade with Russia in the pre-years, in the term's direction (USD m)
             ) -> dict:
-    "Randomization p-values of Japan's two terms: Japan against every partner of Russia not on the full sender list (and large enough), exactly enumerated."
+    "Randomization p-values of Japan's two terms: Japan against every partner of Russia not in `listed` (and large enough), exactly enumerated."
     def pool(side, with_rus):
         pre = p[with_rus & (p.year < start)].groupby(side).trade.sum()
         return [k for k in p[side].unique() if k == JAPAN or (k not in listed and pre.get(k, 0.0) >= min_pre_usd_m)]
@@ -478,5 +486,5 @@ def japan_attribution(base:int=2013, # the last untreated year
     mu0 = fit(years, rule, episode, which, True, model="senders_only")["mu"]
     ev = fit(years, rule, episode, which, True, model="event", base_year=start - 1)["est"]
     return {"fall": fall_explained(p, est, base, end), "est": est.loc[list(JAPAN_TERMS)],
-            "ri": japan_ri(p, mu0, set(senders(episode, "all").iso3), start), "pre_p": drifting(ev, list(JAPAN_TERMS), start - 1),
+            "ri": japan_ri(p, mu0, not_untreated(episode), start), "pre_p": drifting(ev, list(JAPAN_TERMS), start - 1),
             "rule": rule, "which": which, "years": tuple(years)}

@@ -20,7 +20,9 @@ def test_shapes():
     g = data.load("gsdb_cases")
     assert len(g) == 1325 and g.case_id.is_unique
     h = data.load("diversion_hubs")
-    assert sorted(h.iso3) == ["ARE", "ARM", "CHN", "IND", "KAZ", "KGZ", "TUR"]
+    assert sorted(h[h.episode == 2022].iso3) == ["ARE", "ARM", "CHN", "IND", "KAZ", "KGZ", "TUR"]
+    assert list(h[h.episode == 2014].iso3) == ["BLR"]  # the route of the food Russia banned in August 2014
+    assert set(h.source_id) <= set(data.load("sources").source_id)
     assert h.set_index("iso3").role["IND"] == "buyer"
 
 def test_japan_russia_cells_equal_trade():

@@ -1,4 +1,4 @@
-"""Build steps for the world trade matrix (IMF DOTS, all reporters), the senders of sanctions on Russia, the GSDB cases and the 2022 diversion hubs
+"""Build steps for the world trade matrix (IMF DOTS, all reporters), the senders of sanctions on Russia, the GSDB cases and the diversion hubs of 2014 and 2022
 
 Docs: https://kuril-research.github.io/kuril-research/build.world.html.md"""
 
@@ -228,20 +228,22 @@ HUBS_FILE = "diversion_hubs.csv"
 @step
 def build_diversion_hubs(src:RawDir # the raw folder (unused: the list is curated)
                         ) -> Table:
-    "The `diversion_hubs` table: economies named as Russia's 2022 trade-diversion hubs, each with a quoted statement and its source."
+    "The `diversion_hubs` table: economies named as Russia's trade-diversion hubs after the 2014 or the 2022 sanctions, each with a quoted statement and its source."
     s = "string"
     df = read_csv(curated_path(HUBS_FILE), {"iso3": s, "country": s, "episode": "integer", "role": s, "statement": s, "source_id": s},
                   key=["iso3", "episode"], required=["iso3", "country", "episode", "role", "statement", "source_id"],
                   name=f"kuril_research/curated/{HUBS_FILE}")
     fields = [fld("iso3", "string", "ISO 3166-1 alpha-3.", required=True, pattern=r"^[A-Z]{3}$"),
               fld("country", "string", "Short English name.", required=True),
-              fld("episode", "integer", "The sanctions episode (2022).", required=True, enum=[2022]),
+              fld("episode", "integer", "The sanctions episode after which the source names it: 2014 or 2022.", required=True, enum=[2014, 2022]),
               fld("role", "string", "What the sources say the economy does: supplier (goods into Russia, incl. sanctioned goods) or buyer (Russian exports).", required=True, enum=["supplier", "buyer"]),
               fld("statement", "string", "The source's statement, quoted.", required=True),
               fld("source_id", "string", "The source (the sources table).", required=True)]
-    return Table("diversion_hubs", "Russia's trade-diversion hubs after 2022 (curated, quoted from the literature)",
-        "The seven economies the literature names as channels of Russia's trade after the 2022 sanctions: China, Turkey, the UAE, "
-        "Kazakhstan, Armenia and Kyrgyzstan as suppliers into Russia (incl. sanctioned goods; the Caucasus and Central Asian flows "
-        "are the 'Eurasian roundabout'), and India, whose rise is crude-oil imports from Russia: a buyer, not a re-export route, in "
-        "these sources. One quoted statement per economy. The world matrix ends in 2020, so no table here measures these flows.",
+    return Table("diversion_hubs", "Russia's trade-diversion hubs after the 2014 and 2022 sanctions (curated, quoted from the literature)",
+        "After the 2014 sanctions, Belarus: the route into Russia of the Western food Russia banned in August 2014 (re-exports: a "
+        "supplier). After the 2022 sanctions, the seven economies the literature names as channels of Russia's trade: China, Turkey, "
+        "the UAE, Kazakhstan, Armenia and Kyrgyzstan as suppliers into Russia (incl. sanctioned goods; the Caucasus and Central Asian "
+        "flows are the 'Eurasian roundabout'), and India, whose rise is crude-oil imports from Russia: a buyer, not a re-export route, "
+        "in these sources. One quoted statement per economy and episode. The world matrix ends in 2020, so no table here measures "
+        "the 2022 flows.",
         fields, df, ["iso3", "episode"], coverage={"rows": len(df)})
