@@ -243,6 +243,25 @@ def test_overview_names_the_mirror_flagged_cells_it_shows(runs):
     assert "JPN→RUS 1995" not in shown
 
 
+def test_sanctions_2022_compares_with_untreated_donors_and_its_verdict_uses_that_design(runs):
+    """After the world matrix ends (2020), the 2022 page still compares Japan with untreated donors: Russia's IMTS reports with
+    every partner. No donor is a 2022 sender or a listed hub (read here from the CSVs), and the answer line takes its p-value and
+    its placebo count from that design's own rows."""
+    nb = runs["good sanctions 2022 exports"][1]
+    shown = text(nb)
+    donors = re.search(r"Donors \((\d+)\): ([A-Z, ]+)\.", shown)
+    names = donors.group(2).split(", ")
+    assert int(donors.group(1)) == len(names) >= 30
+    senders, hubs = pd.read_csv(ROOT / "data" / "sanctions_senders.csv"), pd.read_csv(ROOT / "data" / "diversion_hubs.csv")
+    assert not set(names) & (set(senders[senders.episode == 2022].iso3.dropna()) | set(hubs.iso3) | {"JPN"})
+    assert "IMF IMTS, Russia-reported" in shown
+    p = re.search(r"Design-valid p-value \(studentized randomization, \d+ untreated donors\)</td>\s*<td>([0-9.]+)</td>\s*<td>Japan ranks (\d+) of (\d+)", shown)
+    k, m = map(int, re.search(r"Placebo years of this design significant at 5 %</td>\s*<td>(\d+) of (\d+)</td>", shown).groups())
+    f = next(o["metadata"]["kuril_finding"] for _, o in outputs(nb) if "kuril_finding" in o.get("metadata", {}) and "text/markdown" in o.get("data", {}))
+    assert f"(rank {p.group(2)} of {p.group(3)})" in f["answer"] and f"{k} of {m} placebos significant" in f["answer"], f["answer"]
+    assert f["answer"].startswith("No effect can be read") == (k > 0)
+
+
 def test_sanctions_2022_sets_its_headline_beside_the_published_estimates(runs):
     "The 2022 page's own DiD heads the table of published 2022 estimates, which cites them and explains the gap; the 2014 studies are not in it."
     assert_published_beside(runs["good sanctions 2022 exports"][1], ["Mancini", "Chorzempa"], ["Crozet", "Bělín"])

@@ -66,3 +66,16 @@ def test_hand_edit_of_the_compressed_table_is_caught(tmp_path, settings):
     (tmp_path / "datapackage.json").write_text(json.dumps(dp), encoding="utf-8")
     with pytest.raises(ValidationError, match=r"world_trade.csv.gz row 10 field value_usd_m: '-1.5' breaks constraint minimum 0"):
         validate_table(tmp_path, "world_trade")
+
+
+def test_russia_trade_imts_has_every_partner_and_agrees_with_trade():
+    "Russia's IMTS reports with every partner economy, 2016–2024, in the world matrix's columns; Japan's and the controls' rows are those of `trade`."
+    r = data.load("russia_trade_imts")
+    assert (r.reporter == "RUS").all() and (int(r.year.min()), int(r.year.max())) == (2016, 2024)
+    assert r.partner.nunique() > 150 and not r.partner.isin(["WLD", "RUS"]).any()
+    t = data.load("trade")
+    t = t[(t.source_id == "imf_imts_rus") & (t.partner != "WLD")]
+    key = ["reporter", "partner", "flow", "year"]
+    m = t.astype({k: str for k in key[:3]}).merge(r.astype({k: str for k in key[:3]}), on=key, how="left")
+    assert len(m) == len(t) > 100 and (m.value.astype(float) == m.value_usd_m).all()
+

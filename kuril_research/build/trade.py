@@ -14,9 +14,10 @@ from ..errors import DataFormatError
 from .raw import RawDir, MONTHS, fail_at, read_raw, recode
 
 # %% auto #0
-__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'MIRROR_PARTNERS',
-           'MIRROR_SOURCE', 'MIRROR_MAD_LIMIT', 'MIRROR_MAD_SCALE', 'MIRROR_MIN_YEARS', 'MIRROR_FIELDS', 'MIRROR_KEY',
-           'LNG', 'EUROSTAT', 'trade_from_dots', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade',
+__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'RUSSIA_TRADE_FIELDS',
+           'RUSSIA_TRADE_KEY', 'MIRROR_PARTNERS', 'MIRROR_SOURCE', 'MIRROR_MAD_LIMIT', 'MIRROR_MAD_SCALE',
+           'MIRROR_MIN_YEARS', 'MIRROR_FIELDS', 'MIRROR_KEY', 'LNG', 'EUROSTAT', 'trade_from_dots', 'imts_rows',
+           'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade', 'build_russia_trade_imts',
            'mirror_pairs', 'mirror_screen', 'build_mirror_flags', 'customs_release', 'build_lng_imports_monthly',
            'build_eu_trade_russia_monthly']
 
@@ -83,14 +84,21 @@ def trade_from_dots(src:RawDir # the raw folder
 # %% ../../nbs/12_build.trade.ipynb #59987033
 IMTS = "econ/imf_imts_russia_by_partner/imf_imts_russia_reported_trade_by_partner_2016_2024.csv"
 
-def trade_from_imts(src:RawDir # the raw folder
-                   ) -> pd.DataFrame:
-    "IMF IMTS Russia-reported rows of `trade` for Japan, the control partners and the world."
+def imts_rows(src:RawDir # the raw folder
+             ) -> pd.DataFrame:
+    "Every row of the IMTS extract (Russia-reported, every counterpart), read strictly: a bad cell, unit or reporter names its line."
     df = read_raw(src, IMTS, {"year": "year", "reporter_iso3": "string", "reporter": "string", "partner_code": "string", "partner": "string",
                            "flow": "string", "value_musd": "number", "unit": "string"},
                key=["year", "reporter_iso3", "partner_code", "flow"], required=["year", "reporter_iso3", "partner_code", "flow", "value_musd"])
-    df = df[df.partner_code.isin(FOCUS + list(CONTROLS) + ["G001"])]
     recode(df, "unit", {"USD millions, current prices": None})
+    recode(df, "reporter_iso3", {"RUS": None})
+    return df
+
+def trade_from_imts(src:RawDir # the raw folder
+                   ) -> pd.DataFrame:
+    "IMF IMTS Russia-reported rows of `trade` for Japan, the control partners and the world."
+    df = imts_rows(src)
+    df = df[df.partner_code.isin(FOCUS + list(CONTROLS) + ["G001"])]
     flow, val = zip(*recode(df, "flow", _IMF_FLOW))
     return _trade_frame(df, reporter=df.reporter_iso3, partner=df.partner_code.replace({"G001": "WLD"}), reporter_name=df.reporter,
                         partner_name=df.partner, flow=list(flow), valuation=list(val), value=df.value_musd, unit="USD millions",
@@ -173,6 +181,41 @@ def build_trade(src:RawDir # the raw folder
                   "gaps": "Japan-reported USD values end in 2020 (DOTS); Japan-reported 2021–2025 only in yen (MOF) and without Turkey or a "
                           "world total. Russia-reported values end in 2024 (IMTS) and start in 1992 (DOTS); USSR-reported rows only in COW "
                           "(to 1991). COW ends in 2014. No product (HS) breakdown and no monthly series of Japan–Russia trade in any file."})
+
+# %% ../../nbs/12_build.trade.ipynb #50da2b1a
+RUSSIA_TRADE_FIELDS = [
+    fld("reporter", "string", "Always RUS: Russia's own reports.", required=True, enum=["RUS"]),
+    fld("partner", "string", "The partner economy, ISO 3166 alpha-3 (as IMF IMTS codes it).", required=True, pattern=r"^[A-Z]{3}$"),
+    fld("flow", "string", "Russia's exports to or imports from the partner.", required=True, enum=["exports", "imports"]),
+    fld("valuation", "string", "FOB for exports, CIF for imports.", required=True, enum=["FOB", "CIF"]),
+    fld("year", "year", "Calendar year.", required=True, minimum=2016, maximum=2024),
+    fld("value_usd_m", "number", "Merchandise trade value as published.", unit="USD millions, current prices", required=True, minimum=0),
+    fld("source_id", "string", "The source of the row (the sources table).", required=True),
+]
+RUSSIA_TRADE_KEY = ["reporter", "partner", "flow", "year"] # the key of `world_trade`
+
+@step
+def build_russia_trade_imts(src:RawDir # the raw folder
+                           ) -> Table:
+    "The `russia_trade_imts` table: Russia-reported trade with every partner economy, IMF IMTS 2016–2024, in the columns of `world_trade`."
+    df = imts_rows(src)
+    df = df[df.partner_code.str.fullmatch(r"[A-Z]{3}")]  # economies; the IMF's regions and groups have longer codes
+    flow, val = zip(*recode(df, "flow", _IMF_FLOW))
+    out = pd.DataFrame({"reporter": "RUS", "partner": df.partner_code.to_numpy(), "flow": list(flow), "valuation": list(val),
+                        "year": df.year.to_numpy(), "value_usd_m": df.value_musd.to_numpy(), "source_id": "imf_imts_rus"})
+    check_unique(out, RUSSIA_TRADE_KEY, "russia_trade_imts")
+    out = out.sort_values(RUSSIA_TRADE_KEY, kind="mergesort", ignore_index=True)
+    return Table("russia_trade_imts", "Russia's merchandise trade with every partner economy, annual, Russia-reported (IMF IMTS), 2016–2024",
+        "Russia's own reports of its goods trade with each partner economy from the IMF's International Trade in Goods (IMTS, the "
+        "successor of DOTS), 2016–2024, exports FOB and imports CIF, as published; the IMF's regions and groups are not kept. "
+        "Russia stopped publishing detailed trade statistics in 2022, so the 2022–2024 values are, in all likelihood, IMF "
+        "estimates rather than Russian customs figures (the file carries no status flags), for every partner alike. The rows for "
+        "Japan and the control partners are the imf_imts_rus rows of `trade`. The columns are those of `world_trade` (without "
+        "its flag), so that the donor pools and the randomization tests read either table; for a treatment year after 2020, the "
+        "last year of the world matrix, this table is the only donor panel in the package.",
+        RUSSIA_TRADE_FIELDS, out, RUSSIA_TRADE_KEY,
+        coverage={"temporal": temporal_coverage(out), "partners": int(out.partner.nunique()),
+                  "gaps": "Russia-reported only; 2022–2024 probably IMF estimates; no partner's own report after 2020 in the package."})
 
 # %% ../../nbs/12_build.trade.ipynb #b904957a
 MIRROR_PARTNERS = ["JPN", *CONTROLS] # Russia's partners in the analyses: Japan (treated) and the control partners
