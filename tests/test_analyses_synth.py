@@ -10,17 +10,18 @@ from notebook_runs import assert_check_cell_rejects, assert_first_screen, assert
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    "Default, then exports, in one warm kernel: each fits all three flows, so the second reuses the first's donor-weight fits."
+    "Default, exports and the 2022 window (Russia's IMTS panel), in one warm kernel: each fits all three flows."
     d = tmp_path_factory.mktemp("synth")
     return run_all({"default": lambda: in_kernel("synthetic_control", d / "default.ipynb"),
-                    "exports": lambda: in_kernel("synthetic_control", d / "exports.ipynb", {"flow": "exports"})}, 1)
+                    "exports": lambda: in_kernel("synthetic_control", d / "exports.ipynb", {"flow": "exports"}),
+                    "2022": lambda: in_kernel("synthetic_control", d / "2022.ipynb", {"treatment_year": 2022, "pre_start": 2016, "end_year": 2024})}, 1)
 
 
 def plain(nb):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb))).replace("&#x27;", "'")
 
 
-@pytest.mark.parametrize("name", ["default", "exports"])
+@pytest.mark.parametrize("name", ["default", "exports", "2022"])
 def test_runs_and_leads_with_a_verdict_its_tests_support(runs, name):
     p, nb = runs[name]
     assert_ran_clean(p, nb, 2)
@@ -55,8 +56,26 @@ def test_donor_weights_sum_to_one(runs):
     assert 0.99 <= sum(w) <= 1.001, w
 
 
-def test_a_year_after_the_matrix_stops_in_the_check_cell():
-    assert_check_cell_rejects("synthetic_control", {"end_year": 2023}, "parameter end_year=2023")
+def test_the_2022_window_uses_untreated_donors_of_russias_imts_panel(runs):
+    "Past the world matrix, the donors come from Russia's IMTS reports with every partner: none a 2022 sender or a listed hub (read from the CSVs)."
+    import pandas as pd
+    from notebook_runs import ROOT
+    t = plain(runs["2022"][1])
+    assert "russia_trade_imts" in t and "IMF estimates" in t and "Mean gap 2022–2024" in t  # the tables read (version stamp) and the notes
+    w = re.search(r"Donor weights \(\d+ of (\d+) donors above 0.001\)", t)
+    block = re.search(r"Donor weights \(\d+ of \d+ donors above 0.001\) donor weight (.*?) (?:In-space|Placebo table|Japan's gap)", t)
+    names = set(re.findall(r"([A-Z]{3}) [0-9.]+", block.group(1)))
+    senders, hubs = pd.read_csv(ROOT / "data" / "sanctions_senders.csv"), pd.read_csv(ROOT / "data" / "diversion_hubs.csv")
+    assert int(w.group(1)) >= 30 and names and not names & (set(senders[senders.episode == 2022].iso3.dropna()) | set(hubs.iso3) | {"JPN"})
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"end_year": 2025, "pre_start": 2016, "treatment_year": 2022}, "parameter end_year=2025: outside the years of russia_trade_imts (Russia-reported)"),
+    ({"end_year": 2023}, "parameter pre_start=2002: outside the years of russia_trade_imts (Russia-reported)"),
+    ({"end_year": 2023, "reported_by": "partner"}, "parameter end_year=2023: outside the years of the world trade matrix"),
+])
+def test_a_window_outside_its_panel_stops_in_the_check_cell(values, message):
+    assert_check_cell_rejects("synthetic_control", values, message)
 
 
 def test_names_the_mirror_flagged_cells_and_shows_the_estimate_without_their_years(runs):
