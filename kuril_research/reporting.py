@@ -36,7 +36,7 @@ def num(x, # a number in a table cell
        ) -> str:
     "A table number without exponent: whole numbers as such, others to three decimals at most (trailing zeros dropped), tiny ones as '< 0.001'."
     if x is None or pd.isna(x): return "—"
-    x = float(x)
+    x = float(x) + 0.0  # -0.0 (a tiny negative rounded away) prints as 0
     if x.is_integer() and abs(x) < 1e15: return f"{x:.0f}"
     if abs(x) < 0.0005: return "< 0.001" if x > 0 else "> -0.001"
     return f"{x:.3f}".rstrip("0").rstrip(".")
