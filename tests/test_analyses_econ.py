@@ -12,7 +12,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from notebook_runs import (assert_check_cell_rejects, assert_first_screen, assert_published_beside, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell,
-                           cli_values, errors, in_kernel, outputs, papermill, pngs, run_all, run_to_check_cell, src, text)
+                           cli_values, errors, first_finding, in_kernel, outputs, papermill, pngs, run_all, run_to_check_cell, src, text)
 
 
 GOOD = {  # name: (report, papermill arguments, at least this many figures)
@@ -167,7 +167,7 @@ def test_the_partner_reported_panel_is_one_source_without_a_join():
 def test_event_window_without_untreated_partners_says_so_where_the_figure_would_be(runs):
     "E029 (March 2022): every control partner is a 2022 sender or hub, so there is no comparison, and the section says why it has no figure."
     nb = runs["good window around the 2022 break-off of talks"][1]
-    f = next(o["metadata"]["kuril_finding"] for _, o in outputs(nb) if "kuril_finding" in o.get("metadata", {}) and "text/markdown" in o.get("data", {}))
+    f = first_finding(nb)
     assert f["answer"] == "Not testable: every control partner was itself treated inside the window."
     i = next(k for k, c in enumerate(nb["cells"]) if src(c).startswith("## Japan against its untreated partners"))
     assert pngs({"cells": [nb["cells"][i + 1]]}) == 0 and text({"cells": [nb["cells"][i + 1]]}).startswith("No figure: every control partner was itself treated")
@@ -257,7 +257,7 @@ def test_sanctions_2022_compares_with_untreated_donors_and_its_verdict_uses_that
     assert "IMF IMTS, Russia-reported" in shown
     p = re.search(r"Design-valid p-value \(studentized randomization, \d+ untreated donors\)</td>\s*<td>([0-9.]+)</td>\s*<td>Japan ranks (\d+) of (\d+)", shown)
     k, m = map(int, re.search(r"Placebo years of this design significant at 5 %</td>\s*<td>(\d+) of (\d+)</td>", shown).groups())
-    f = next(o["metadata"]["kuril_finding"] for _, o in outputs(nb) if "kuril_finding" in o.get("metadata", {}) and "text/markdown" in o.get("data", {}))
+    f = first_finding(nb)
     assert f"(rank {p.group(2)} of {p.group(3)})" in f["answer"] and f"{k} of {m} placebos significant" in f["answer"], f["answer"]
     assert f["answer"].startswith("No effect can be read") == (k > 0)
 
