@@ -12,9 +12,9 @@ from .errors import DataFormatError, ParameterError, choices
 from .trade import REPORTED_BY # whose customs report the flow: Russia's for every partner, or each partner's own
 
 # %% auto #0
-__all__ = ['EPISODES', 'FLOWS', 'HUB_RULES', 'FORMER', 'AGGREGATES', 'TREATED_BASES', 'GROUPS', 'check_episode', 'russia_panel',
-           'toy_world', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls', 'control_warning',
-           'check_years', 'donor_table', 'donor_pool']
+__all__ = ['EPISODES', 'FLOWS', 'HUB_RULES', 'FORMER', 'AGGREGATES', 'TREATED_BASES', 'GROUPS', 'DONOR_PANELS', 'check_episode',
+           'russia_panel', 'toy_world', 'donor_panel', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls',
+           'control_warning', 'check_years', 'donor_table', 'donor_pool']
 
 # %% ../nbs/26b_donors.ipynb #9a437e60
 EPISODES = (2014, 2022)
@@ -80,6 +80,20 @@ def toy_world(partners:tuple=("JPN", "KOR", "BRA", "DEU", "CHN", "ISR", "SUN", "
                 for f, v in (("exports", "FOB"), ("imports", "CIF")):
                     rows.append((r, q, f, v, y, float(base * rng.uniform(0.8, 1.2)), "", "imf_dots"))
     return pd.DataFrame(rows, columns=["reporter", "partner", "flow", "valuation", "year", "value_usd_m", "flag", "source_id"])
+
+# %% ../nbs/26b_donors.ipynb #83f0afab
+DONOR_PANELS = {"world_trade": "IMF DOTS, all reporters (2022 snapshot)",
+                "russia_trade_imts": "IMF IMTS, Russia-reported (2022–2024 probably IMF estimates)"} # table -> its source line
+
+def donor_panel(last_year, # the last year the design needs (not an int: the world matrix, left for the parameter check to refuse)
+                reported_by:str="Russia", # whose reports build the panel
+               ) -> tuple:
+    "(table, its name, its source line): the world matrix, or past its last year Russia's IMTS reports with every partner (Russia-reported panels only)."
+    from kuril_research.data import load, tables
+    world = load("world_trade")
+    if isinstance(last_year, int) and last_year > int(world.year.max()) and reported_by == "Russia" and "russia_trade_imts" in tables():
+        return load("russia_trade_imts"), "russia_trade_imts", DONOR_PANELS["russia_trade_imts"]
+    return world, "world_trade", DONOR_PANELS["world_trade"]
 
 # %% ../nbs/26b_donors.ipynb #a90df1a6
 def senders(episode:int, # 2014 or 2022
