@@ -14,8 +14,8 @@ from . import donors as dn
 from .synth import simulated_panels
 
 # %% auto #0
-__all__ = ['METHODS', 'SCENARIOS', 'DEFAULT_INFERENCE', 'did_all', 'pre_sd', 'ri_p', 'bdm', 'randomization', 'twfe_tests',
-           'binomial_band', 'size_table', 'choose_default', 'ri_uniformity', 'study']
+__all__ = ['METHODS', 'SCENARIOS', 'DEFAULT_INFERENCE', 'did_all', 'pre_sd', 'ri_p', 'bdm', 'randomization', 'placebos',
+           'twfe_tests', 'binomial_band', 'size_table', 'choose_default', 'ri_uniformity', 'study']
 
 # %% ../nbs/26d_inference.ipynb #c867f460
 def did_all(wide:np.ndarray, # years × units matrix of log values (balanced)
@@ -88,6 +88,22 @@ def randomization(panel:pd.DataFrame, # partner, year, value (positive)
     out.attrs.update(treated=treated, treatment_year=treatment_year, n_units=len(units), first_year=int(w.index.min()), last_year=int(w.index.max()),
                      coef=float(est[i]), p=ri_p(est, i), rank=rank(est), p_studentized=ri_p(est / sd, i), rank_studentized=rank(est / sd),
                      bdm=bdm(w.to_numpy(), post, i))
+    return out
+
+# %% ../nbs/26d_inference.ipynb #ce010d9e
+def placebos(panel:pd.DataFrame, # partner, year, value: the treated unit and its donors
+             treated:str, # the treated partner
+             placebo_years:list, # fake treatment years
+             pre_years:list, # the years before the real treatment: the only years a placebo uses
+             min_donors:int=30, # the least number of controls
+            ) -> pd.DataFrame:
+    "`randomization` at each placebo year on `pre_years` only: placebo_year, coef, p_studentized, rank_studentized, n_units; `attrs`: outside (years not testable), pre_years."
+    pre = sorted(int(y) for y in pre_years)
+    ok = [int(y) for y in placebo_years if pre[0] + 2 <= int(y) <= pre[-1]]
+    cols = ["placebo_year", "coef", "p_studentized", "rank_studentized", "n_units"]
+    out = pd.DataFrame([{"placebo_year": y, **{k: r.attrs[k] for k in cols[1:]}} for y in ok for r in [randomization(panel, treated, y, pre, min_donors)]],
+                       columns=cols)
+    out.attrs.update(outside=[int(y) for y in placebo_years if int(y) not in ok], pre_years=(pre[0], pre[-1]))
     return out
 
 # %% ../nbs/26d_inference.ipynb #5e57d994
