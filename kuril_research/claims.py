@@ -17,11 +17,12 @@ from .verdicts import pfmt
 from .islands import residents_1945, rows_1945
 
 # %% auto #0
-__all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUNTRY', 'EVENT_CLAIMS', 'JAPAN_LABEL', 'CHECKERS',
-           'CAUSAL', 'Check', 'compare', 'package_get', 'dots_turnover', 'check_trade_total_change',
-           'check_trade_total_value', 'reported_turnover', 'district_rows', 'nearest', 'at_year',
-           'check_island_population', 'check_japanese_residents_1945', 'check_survivors_share_of_1945', 'place_country',
-           'find_events', 'EventClaim', 'check_event_claim', 'check_japan_sanctions', 'grade_attribution',
+__all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUNTRY', 'EVENT_CLAIMS', 'SANCTION_SENDERS',
+           'CAUSE_WORDS', 'FISHING_AGREEMENT', 'JAPAN_LABEL', 'CHECKERS', 'CAUSAL', 'Check', 'compare', 'package_get',
+           'check_tables', 'dots_turnover', 'check_trade_total_change', 'check_trade_total_value', 'reported_turnover',
+           'district_rows', 'nearest', 'at_year', 'check_island_population', 'check_japanese_residents_1945',
+           'check_survivors_share_of_1945', 'place_country', 'find_events', 'EventClaim', 'check_event_claim',
+           'first_measures', 'check_japan_sanctions', 'check_safe_fishing_quota', 'grade_attribution',
            'check_trade_fall_attribution', 'check_claim', 'check_claims']
 
 # %% ../nbs/31_claims.ipynb #af96d2a8
@@ -73,6 +74,13 @@ def _interval(period:str) -> tuple:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p): s = pd.Timestamp(p); return s, s
         raise DataFormatError(f"claims: period {period!r} is not a year, month, day or interval of them")
     return bounds(parts[0])[0], bounds(parts[-1])[1]
+
+# %% ../nbs/31_claims.ipynb #268725ea
+def check_tables(value # a register entry's `check_table`: one table, several separated by ", ", or empty
+                ) -> list:
+    "The tables a register entry names, in order ([] when none)."
+    if value is None or pd.isna(value): return []
+    return [t.strip() for t in str(value).split(",") if t.strip()]
 
 # %% ../nbs/31_claims.ipynb #902bcc61
 TRADE_SOURCE = tr.DOTS
@@ -349,23 +357,104 @@ def check_event_claim(claim, get) -> Check:
                  None, "events", "", [row])
 
 # %% ../nbs/31_claims.ipynb #b2d4e873
+SANCTION_SENDERS = {"Japan": "JPN", "United States": "USA", "EU": "EU"} # the senders the claim names: GSDB's name -> their rows in `sanctions_senders` (ISO3 own measures; EU: the member-state rows)
+CAUSE_WORDS = ("Ukrain", "Crimea") # a first measure names the cause when its description or its page's title has one of these
+
+def _the(name:str) -> str: return name if name == "Japan" else f"the {name}"
+
+def first_measures(senders:pd.DataFrame, # the `sanctions_senders` table
+                   episode:int, # the sanctions episode
+                  ) -> pd.DataFrame:
+    "Each sender of `SANCTION_SENDERS` with its first measure of the episode dated to the day: sender, date, measure, title, source_id."
+    s = senders[(senders["episode"].astype(int) == episode) & senders["date"].astype("string").str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)]
+    rows = []
+    for name, code in SANCTION_SENDERS.items():
+        own = s[s["basis"] == "eu_member_state"] if code == "EU" else s[(s["iso3"] == code) & (s["basis"] == "own_measure")]
+        if own.empty: continue
+        r = own.sort_values("date").iloc[0]
+        rows.append({"sender": name, "date": pd.Timestamp(str(r["date"])), "measure": str(r["measure"]), "title": str(r["source_title"]),
+                     "source_id": str(r["source_id"])})
+    return pd.DataFrame(rows, columns=["sender", "date", "measure", "title", "source_id"])
+
 def check_japan_sanctions(claim, get) -> Check:
-    "Japan's sanctions cases against Russia beginning in the claim's period (GSDB v3)."
+    "Japan, the United States and the EU each with a GSDB v3 case against Russia beginning in the claim's period; Japan's first measure on or after theirs; each naming Ukraine or Crimea."
     lo, hi = (d.year for d in _interval(claim.period))
-    cases = get("sanctions_cases")
-    japan = cases[cases["sanctioning_state"].astype("string").str.contains("Japan", regex=False)
-                  & cases["sanctioned_state"].astype("string").str.contains("Russia", regex=False)
-                  & cases["begin"].astype(int).between(lo, hi)]
-    ids = ", ".join(str(int(c)) for c in japan["case_id"])
-    sid = "; ".join(sorted(set(cases["source_id"].astype(str)))) if "source_id" in cases else ""
-    row = {"comparison": f"GSDB cases with Japan as a sender against Russia beginning {lo}–{hi}", "computed": ids or "none found", "unit": "",
-           "difference": np.nan, "within_tolerance": bool(len(japan)), "table": "sanctions_cases", "source_id": sid,
-           "basis": "; ".join(f"case {int(r.case_id)}: {r.sanctioning_state} → {r.sanctioned_state}, {int(r.begin)}–{int(r['end'])}" for _, r in japan.iterrows())}
-    if japan.empty:
-        return Check("not checkable", f"No GSDB v3 case with Japan as a sender begins in {lo}–{hi}; GSDB is not exhaustive.", None, "sanctions_cases", sid, [row])
-    return Check("consistent", f"Japan's part is consistent: GSDB v3 case {ids} ({row['basis']}). That the United States and the EU imposed "
-                 "sanctions too is not checkable with the bundled extract, which holds only cases with Japan among the senders.",
-                 ids, "sanctions_cases", sid, [row])
+    cases = get("gsdb_cases")
+    ru = cases[(cases["sanctioned_state"].astype("string") == "Russia") & cases["begin"].astype(int).between(lo, hi)]
+    sid = "; ".join(sorted(set(cases["source_id"].astype(str))))
+    rows, found = [], {}
+    for name in SANCTION_SENDERS:
+        hit = ru[np.array([name in str(v).split(", ") for v in ru["sanctioning_state"]], dtype=bool)]
+        found[name] = ", ".join(str(int(c)) for c in hit["case_id"])
+        rows.append({"comparison": f"GSDB v3 cases against Russia beginning {lo}–{hi} with {_the(name)} as a sender", "computed": found[name] or "none found",
+                     "unit": "", "difference": np.nan, "within_tolerance": bool(len(hit)), "table": "gsdb_cases", "source_id": sid,
+                     "basis": "; ".join(f"case {int(r.case_id)}: {r.sanctioning_state} → {r.sanctioned_state}, {int(r.begin)}–{int(r.end)}" for r in hit.itertuples())})
+    senders = get("sanctions_senders")
+    episodes = [e for e in sorted(set(senders["episode"].astype(int))) if lo <= e <= hi]
+    first = first_measures(senders, episodes[0]).set_index("sender") if episodes else pd.DataFrame(columns=["date", "measure", "title", "source_id"])
+    src = "; ".join([sid, *first["source_id"]])
+    day = lambda n: f"{first.at[n, 'date']:%Y-%m-%d}" if n in first.index else "no dated measure"
+    others = [n for n in SANCTION_SENDERS if n != "Japan"]
+    dated = "Japan" in first.index and all(n in first.index for n in others)
+    joined = dated and all(first.at["Japan", "date"] >= first.at[n, "date"] for n in others)
+    rows.append({"comparison": "Japan's first measure on or after " + " and ".join(_the(n) + ("'" if n.endswith("s") else "'s") for n in others),
+                 "computed": day("Japan"), "unit": "date", "difference": np.nan, "within_tolerance": joined, "table": "sanctions_senders",
+                 "source_id": "; ".join(first["source_id"]), "basis": "; ".join(f"{_the(n)} {day(n)}: {first.at[n, 'measure']}" for n in first.index)})
+    named = {n: any(w in f"{first.at[n, 'measure']} {first.at[n, 'title']}" for w in CAUSE_WORDS) for n in first.index}
+    rows.append({"comparison": "each first measure names Ukraine or Crimea (its description or its page's title)", "computed": ", ".join(n for n in named if named[n]) or "none",
+                 "unit": "", "difference": np.nan, "within_tolerance": dated and all(named.values()), "table": "sanctions_senders",
+                 "source_id": "; ".join(first["source_id"]), "basis": "; ".join(f"{_the(n)}: {first.at[n, 'title']}" for n in first.index)})
+    cases_text = ", ".join(f"{_the(n)} ({found[n] or 'no case'})" for n in SANCTION_SENDERS)
+    head = f"GSDB v3 cases against Russia beginning {lo}–{hi}: {cases_text}."
+    when = "First measures: " + "; ".join(f"{_the(n)} {day(n)}" for n in SANCTION_SENDERS) + "."
+    if not found["Japan"]:
+        return Check("not checkable", f"No GSDB v3 case with Japan as a sender against Russia begins in {lo}–{hi}; GSDB is not exhaustive. {head}", None, "gsdb_cases", sid, rows)
+    if dated and not joined:
+        return Check("inconsistent", f"{head} {when} Japan acted before " + " and ".join(_the(n) for n in others if first.at["Japan", "date"] < first.at[n, "date"])
+                     + ", so it did not join them.", found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
+    missing = [_the(n) for n in others if not found[n]] + ([] if dated else ["the first measures' dates"]) + ([] if dated and all(named.values()) else ["the cause"])
+    if missing:
+        return Check("not checkable", f"{head} {when} Japan's part is in the data; not checkable: {', '.join(missing)}.", found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
+    where = lambda n: "in the measure" if any(w in first.at[n, "measure"] for w in CAUSE_WORDS) else "in its page's title"
+    return Check("consistent", f"{head} {when} Japan's first measure came after the others', so it joined them; each first measure names "
+                 "Ukraine or Crimea (" + ", ".join(f"{_the(n)} {where(n)}" for n in first.index) + ").",
+                 found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
+
+# %% ../nbs/31_claims.ipynb #02b43aa0
+FISHING_AGREEMENT = "four_islands_1998" # the 1998 agreement on fishing in the waters of the four islands (its `agreement` code)
+
+def check_safe_fishing_quota(claim, get) -> Check:
+    "The 1998 agreement's catch quota for the claim's season: the printed total and the sum of the species quotas, each against the stated tonnes."
+    y = _years(claim.period)[0]
+    f = get("fisheries_agreements")
+    f = f[f["agreement"].astype(str) == FISHING_AGREEMENT]
+    s = f[f["season_year"].astype(int) == y]
+    if s.empty:
+        seasons = ", ".join(str(v) for v in sorted(set(f["season_year"].astype(int))))
+        return Check("not checkable", f"`fisheries_agreements` has no terms of the 1998 agreement for the {y} season (seasons found: {seasons}); "
+                     "the years between are not interpolated.", table="fisheries_agreements")
+    species = s[(s["unit"].astype(str) == "tonnes") & (s["term"].astype(str) != "catch_total_t")].sort_values("value", ascending=False)
+    total = s[s["term"].astype(str) == "catch_total_t"]
+    rows = []
+    def row(what, value, basis, src, approx):
+        d, ok = compare(claim.stated_value, value, claim.tolerance)
+        rows.append({"comparison": what, "computed": float(value), "unit": "tonnes", "difference": d, "within_tolerance": ok,
+                     "table": "fisheries_agreements", "source_id": src, "basis": basis + (" (approximate as printed)" if approx else "")})
+    if len(total):
+        t = total.iloc[0]
+        row(f"catch quota, {y} season, total as printed", t["value"], f"agreed {t['agreed']}", str(t["source_id"]), bool(t["approximate"]))
+    if len(species):
+        row(f"catch quota, {y} season, sum of the species quotas", species["value"].sum(),
+            " + ".join(f"{r.term.removesuffix('_t').replace('_', ' ')} {r.value:,.0f}" for r in species.itertuples()),
+            "; ".join(sorted(set(species["source_id"].astype(str)))), bool(species["approximate"].any()))
+    head = rows[0]
+    verdict = "consistent" if head["within_tolerance"] else "inconsistent"
+    why = (f"The {y} season's quota under the 1998 agreement is {head['computed']:,.0f} t ({head['comparison'].split(', ')[-1]}), "
+           f"difference {head['difference']:+,.0f} t against the stated {claim.stated_value:,.0f} t (tolerance ±{claim.tolerance:g}).")
+    if len(rows) > 1:
+        why += (f" The species quotas ({rows[1]['basis']}) add up to {rows[1]['computed']:,.0f} t" +
+                (", the same." if rows[1]["computed"] == head["computed"] else f": the page's two readings disagree by {rows[1]['computed'] - head['computed']:+,.0f} t."))
+    return Check(verdict, why + " Quotas as agreed, not catches.", head["computed"], "fisheries_agreements", head["source_id"], rows)
 
 # %% ../nbs/31_claims.ipynb #516db270
 JAPAN_LABEL = {"jpn_to_rus": "Japan → Russia", "rus_to_jpn": "Russia → Japan"}
@@ -420,7 +509,7 @@ def check_trade_fall_attribution(claim, # one row of the `claims` table: period 
 CHECKERS = {"trade_total_change": check_trade_total_change, "trade_total_value": check_trade_total_value,
             "island_population": check_island_population, "japanese_residents_1945": check_japanese_residents_1945,
             "survivors_share_of_1945": check_survivors_share_of_1945, "japan_sanctions": check_japan_sanctions,
-            "trade_fall_attribution": check_trade_fall_attribution,
+            "trade_fall_attribution": check_trade_fall_attribution, "safe_fishing_quota": check_safe_fishing_quota,
             **{m: check_event_claim for m in EVENT_CLAIMS}}
 CAUSAL = set() # causal metrics no model here answers: not checkable
 

@@ -118,6 +118,23 @@ def test_claims_check_grades_the_islands_population_on_interpolated_figures(runs
         assert against == "nothing in the bundled data" if verdict == "not checkable" else " — " in against and ":" in against, (verdict, against)
 
 
+def test_claims_check_grades_the_sanctions_claim_on_every_named_sender(runs):
+    "C011 ('Japan joined the US and the EU in imposing sanctions on Russia over Ukraine') is checked against each named sender's case in the full GSDB v3 and its first measure in sanctions_senders; the case ids and dates here are read from the committed tables."
+    g = pd.read_csv(ROOT / "data" / "gsdb_cases.csv")
+    ru = g[(g.sanctioned_state == "Russia") & g.begin.between(2014, 2016)]
+    case = lambda name: ", ".join(str(c) for c in ru[ru.sanctioning_state.str.split(", ").apply(lambda n: name in n)].case_id)
+    s = pd.read_csv(ROOT / "data" / "sanctions_senders.csv")
+    s = s[(s.episode == 2014) & s.date.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+    first = {"Japan": s[(s.iso3 == "JPN") & (s.basis == "own_measure")].date.min(), "the United States": s[(s.iso3 == "USA") & (s.basis == "own_measure")].date.min(),
+             "the EU": s[s.basis == "eu_member_state"].date.min()}
+    shown = re.sub(r"\s+", " ", text(runs["good claims_check"][1])).replace("&#x27;", "'")
+    (row,) = [r for r in re.findall(r"<tr>(.*?)</tr>", shown) if "<td>C011</td>" in r and "joined the United States" in r]
+    assert "<td>consistent</td>" in row, row
+    assert f"Japan ({case('Japan')}), the United States ({case('United States')}), the EU ({case('EU')})" in row
+    assert "First measures: " + "; ".join(f"{k} {v}" for k, v in first.items()) in row
+    assert first["Japan"] >= max(first["the United States"], first["the EU"])  # what 'joined' needs, in the data
+
+
 def test_claims_check_grades_the_causal_claim_from_the_gravity_estimate(runs):
     "C003 ('fell 31 %, in part due to sanctions') is graded from the gravity model, not left 'not checkable': the fall it explains is Japan–Russia importer-reported trade 2013→2015, computed here from world_trade."
     w = pd.read_csv(ROOT / "data" / "world_trade.csv.gz")

@@ -7,6 +7,7 @@ from kuril_research.build.islands import FORMER_RESIDENTS_FILE
 from kuril_research.build import dispute as bd
 from kuril_research.build.core import build_package, curated_path
 from kuril_research.data import load
+from kuril_research.claims import check_tables
 from kuril_research.errors import DataFormatError, RawError, ValidationError
 from kuril_research.validate import frictionless_report
 from kuril_research.build.raw import patched_copy
@@ -160,7 +161,7 @@ def test_claims_documents_resolve(package):
     assert set(claims.document) <= set(sources.source_id)
     assert (claims.document == claims.source_id).all()
     tables = {r["name"] for r in json.loads((package / "datapackage.json").read_text(encoding="utf-8"))["resources"]}
-    assert set(claims.check_table.dropna()) <= tables
+    assert {t for v in claims.check_table for t in check_tables(v)} <= tables
     assert claims.claim_id.is_unique
 
 

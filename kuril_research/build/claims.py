@@ -50,7 +50,7 @@ def claims_table(known_sources:set # the source_ids a document may be
         fld("period", "string", "The date, year or interval (ISO 8601, `/` between start and end) the claim is about.", required=True),
         fld("stated_value", "number", "The value as the document states it (empty for claims that are not a number).", unit="see `unit`"),
         fld("unit", "string", "The unit of `stated_value` (e.g. percent, USD billion, persons)."),
-        fld("check_table", "string", "The data package table that can check the claim (empty when none can)."),
+        fld("check_table", "string", "The data package table(s) that can check the claim, separated by \", \" (empty when none can)."),
         fld("check_method", "string", "How to check it: which table, source and computation, or why the bundled data cannot.", required=True),
         fld("tolerance", "number", "The difference, in the claim's unit, within which a computed value counts as consistent.", unit="see `unit`", minimum=0),
         fld("source_id", "string", "The same as `document`, so the package's foreign key to `sources` applies.", required=True),
