@@ -1,4 +1,4 @@
-"""Japan's LNG imports from Russia, monthly, as a share of its LNG imports
+"""Japan's LNG imports from Russia, monthly, as a share of its LNG imports; Russia's crude exports by destination, 2021 and 2022
 
 Docs: https://kuril-research.github.io/kuril-research/energy.html.md"""
 
@@ -10,7 +10,7 @@ import pandas as pd
 from .errors import DataFormatError
 
 # %% auto #0
-__all__ = ['RUSSIA_CUSTOMS_CODE', 'lng_from_russia']
+__all__ = ['RUSSIA_CUSTOMS_CODE', 'lng_from_russia', 'crude_destinations', 'crude_shift']
 
 # %% ../nbs/25_energy.ipynb #a243ffb0
 RUSSIA_CUSTOMS_CODE = "224" # Japan Customs' country code of Russia
@@ -29,3 +29,27 @@ def lng_from_russia(lng:pd.DataFrame, # the `lng_imports_monthly` table
     out.index = pd.to_datetime(out.index.astype(str) + "-01")
     out.index.name = "month"
     return out.sort_index()
+
+# %% ../nbs/25_energy.ipynb #b7ad39c3
+def crude_destinations(crude:pd.DataFrame, # the `russia_crude_exports` table
+                       senders:set, # ISO3 codes of the economies that sanctioned Russia
+                       years:tuple=(2021, 2022), # (before, after)
+                      ) -> pd.DataFrame:
+    "Per destination (its name, ISO3 code): thousand tonnes in each year, the change (%), each year's share of the tracked total (%), sender or not; largest first."
+    a, b = (int(y) for y in years)
+    have = set(crude["year"].astype(int))
+    if not {a, b} <= have: raise DataFormatError(f"russia_crude_exports: no rows for {sorted({a, b} - have)}; years in the table: {sorted(have)}")
+    w = crude.pivot_table(index=["destination_name", "destination"], columns="year", values="quantity", aggfunc="sum", dropna=False)[[a, b]]
+    w = w.dropna(how="all").fillna(0.0).reset_index()
+    w.columns = ["destination_name", "destination", "before", "after"]
+    w["change_pct"] = 100 * (w.after / w.before.where(w.before > 0) - 1)
+    w["share_before_pct"], w["share_after_pct"] = 100 * w.before / w.before.sum(), 100 * w.after / w.after.sum()
+    w["sender"] = w.destination.isin(set(senders))
+    return w.sort_values(["after", "before"], ascending=False).reset_index(drop=True)
+
+def crude_shift(dest:pd.DataFrame, # from `crude_destinations`
+               ) -> dict:
+    "The senders' and the others' share of the tracked total in each year (%), and the tracked totals (kt)."
+    s = dest[dest.sender]
+    return {"senders_before_pct": float(s.share_before_pct.sum()), "senders_after_pct": float(s.share_after_pct.sum()),
+            "total_before_kt": float(dest.before.sum()), "total_after_kt": float(dest.after.sum()), "senders": int(len(s))}

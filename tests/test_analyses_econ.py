@@ -10,6 +10,7 @@ import numpy as np  # used by name inside the patsy formula below
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from kuril_research import donors as dn
 
 from notebook_runs import (assert_check_cell_rejects, assert_first_screen, assert_published_beside, assert_ran_clean, assert_stopped_in_check_cell, ROOT, break_cell,
                            cli_values, errors, first_finding, in_kernel, outputs, papermill, pngs, run_all, run_to_check_cell, src, text)
@@ -22,7 +23,7 @@ GOOD = {  # name: (report, papermill arguments, at least this many figures)
                                                     "-y", "placebo_years: [2018, 2019]"], 3),
     "window around the December 2016 summit": ("event_window", ["-p", "event_id", "E021", "-p", "window_years", "4"], 1),
     "window around the 2022 break-off of talks": ("event_window", ["-p", "event_id", "E029"], 1),
-    "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 4),
+    "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 5),
 }
 
 CLI_GOOD = "sanctions 2022 exports"  # the good run that goes through the papermill CLI (its -p and -y arguments too)
@@ -198,6 +199,21 @@ def test_energy_shows_the_customs_lng_share_computed_from_the_rows(runs):
     shown = text(runs["good energy 2015–2025"][1])
     assert f"{share:.1f} % of Japan's LNG imports by volume" in shown
     assert "reported figures, not official series" in "".join(src(c) for c in runs["good energy 2015–2025"][1]["cells"])
+
+
+def test_energy_shows_where_russias_crude_went_computed_from_the_rows(runs):
+    "Japan's crude from Russia, 2021 and 2022, and the share of Russia's tracked crude going to the 2022 senders, recomputed from russia_crude_exports.csv and sanctions_senders.csv (treated bases as the donor pools count them)."
+    c = pd.read_csv(ROOT / "data" / "russia_crude_exports.csv").pivot_table(index="destination_name", columns="year", values="quantity", aggfunc="sum")
+    jp = c.loc["Japan"]
+    s = pd.read_csv(ROOT / "data" / "sanctions_senders.csv")
+    snd = set(dn.senders(2022, s).iso3)
+    assert "JPN" in snd and "IND" not in snd and "CHN" not in snd
+    codes = pd.read_csv(ROOT / "data" / "russia_crude_exports.csv").drop_duplicates("destination_name").set_index("destination_name").destination
+    share = {y: 100 * c.loc[codes.isin(snd)[codes.isin(snd)].index, y].sum() / c[y].sum() for y in (2021, 2022)}
+    shown = re.sub(r"\s+", " ", text(runs["good energy 2015–2025"][1]))
+    assert f"<td>{jp[2022]:,.0f} kt</td> <td>{100 * (jp[2022] / jp[2021] - 1):.1f} % on 2021 ({jp[2021]:,.0f} kt)" in shown
+    assert f"the share going to the economies that sanctioned it fell from {share[2021]:.1f} % to {share[2022]:.1f} %" in shown
+    assert share[2022] < share[2021]
 
 
 @pytest.mark.parametrize("case", list(BAD))

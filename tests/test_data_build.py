@@ -73,6 +73,23 @@ def test_bad_source_csv(sources_copy, data_copy, rel, edit, message):
     edit_lines(sources_copy / rel, edit)
     assert message in failed_build(sources_copy, data_copy)
 
+KPLER = "econ/kpler_russia_crude_exports_by_destination_2021_2022/kpler_russia_crude_exports_by_destination_kt.csv"
+
+def test_crude_extract_must_carry_the_byte_copys_figures(tmp_path, raw_dir, settings):
+    "Kpler's crude exports are read from the long extract and checked against the publisher's byte copy cell by cell: a figure that differs stops the step at its line, and the committed table is what the raw files give."
+    from kuril_research.build.raw import patched_copy, RawDir
+    from kuril_research.build.trade import build_russia_crude_exports
+    from kuril_research.errors import DataFormatError
+    src = patched_copy(raw_dir, tmp_path, KPLER, "2022,RUS,Japan,JPN,1665.742734", "2022,RUS,Japan,JPN,1765.742734")
+    with pytest.raises(DataFormatError, match=rf"{KPLER} line \d+ column crude_kt: 1765.742734 differs from the byte copy"):
+        build_russia_crude_exports(src)
+    built = build_russia_crude_exports(RawDir(raw_dir)).df
+    committed = pd.read_csv(settings.data_dir / "russia_crude_exports.csv", keep_default_na=False, na_values=[""])
+    key = ["year", "destination_name"]
+    m = built.astype({"year": int, "quantity": float}).merge(committed, on=key, how="outer", indicator=True)
+    assert (m._merge == "both").all() and len(m) == 86 and (m.quantity_x == m.quantity_y).all()
+
+
 # (d) hand edits of the package: wrong type, out of range, duplicate primary key, unknown source_id
 def edit_table(data:Path, table:str, edit) -> None:
     "Rewrite data/<table>.csv through `edit(frame of strings)`."

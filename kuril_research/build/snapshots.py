@@ -25,7 +25,7 @@ MANIFEST_NAME = "snapshots.json" # at the project root
 
 # Raw folders the build does not read yet but will (globs relative to the raw folder): their files are `planned`.
 
-PLANNED = ["econ/imf_dots_annual_all_reporters_2022snapshot/*", "econ/kpler_russia_crude_exports_by_destination_2021_2022/*",
+PLANNED = ["econ/imf_dots_annual_all_reporters_2022snapshot/*",
            "polgeo/sanctions_on_russia_senders/*", "polgeo/gsdb_full/*", "polgeo/icow_provisional_claims/*",
            "polgeo/icews_dyadyear_netify/*", "polgeo/opinion_polls_japan_russia_pages/*",
            "polgeo/fisheries_kurils_agreements_pages/*", "polgeo/islands_exchanges_ftp_reported_pages/*"]

@@ -1,4 +1,4 @@
-"""Build step for the `trade` table (IMF DOTS, IMF IMTS, Japan MOF, COW), the mirror-ratio outlier screen of its Russia pairs, and the two monthly trade files
+"""Build step for the `trade` table (IMF DOTS, IMF IMTS, Japan MOF, COW), the mirror-ratio outlier screen of its Russia pairs, the two monthly trade files and Russia's crude exports by destination
 
 Docs: https://kuril-research.github.io/kuril-research/build.trade.html.md"""
 
@@ -16,10 +16,10 @@ from .raw import RawDir, MONTHS, fail_at, read_raw, recode
 # %% auto #0
 __all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'RUSSIA_TRADE_FIELDS',
            'RUSSIA_TRADE_KEY', 'MIRROR_PARTNERS', 'MIRROR_SOURCE', 'MIRROR_MAD_LIMIT', 'MIRROR_MAD_SCALE',
-           'MIRROR_MIN_YEARS', 'MIRROR_FIELDS', 'MIRROR_KEY', 'LNG', 'EUROSTAT', 'trade_from_dots', 'imts_rows',
-           'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade', 'build_russia_trade_imts',
-           'mirror_pairs', 'mirror_screen', 'build_mirror_flags', 'customs_release', 'build_lng_imports_monthly',
-           'build_eu_trade_russia_monthly']
+           'MIRROR_MIN_YEARS', 'MIRROR_FIELDS', 'MIRROR_KEY', 'LNG', 'EUROSTAT', 'KPLER', 'KPLER_COPY',
+           'trade_from_dots', 'imts_rows', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade',
+           'build_russia_trade_imts', 'mirror_pairs', 'mirror_screen', 'build_mirror_flags', 'customs_release',
+           'build_lng_imports_monthly', 'build_eu_trade_russia_monthly', 'build_russia_crude_exports']
 
 # %% ../../nbs/12_build.trade.ipynb #3a83c0b6
 FOCUS = ["JPN", "RUS"]
@@ -386,3 +386,43 @@ def build_eu_trade_russia_monthly(src:RawDir # the raw folder
                  "Convert with fx (EUR) if USD is needed.", fields, out, ["reporter", "flow", "product_code", "month"],
                  coverage={"temporal": f"{out.month.min()} to {out.month.max()}",
                            "gaps": f"{len(na)} cells not available (':'), including all of {', '.join(sorted(m for m, g in out.groupby('month') if g.status.notna().all()))}; nothing after 2022-12."})
+
+# %% ../../nbs/12_build.trade.ipynb #8bfcbb3a
+KPLER = "econ/kpler_russia_crude_exports_by_destination_2021_2022/kpler_russia_crude_exports_by_destination_kt.csv"
+KPLER_COPY = "econ/kpler_russia_crude_exports_by_destination_2021_2022/crude_ru_exports_source_copy.csv"
+
+@step
+def build_russia_crude_exports(src:RawDir # the raw folder
+                              ) -> Table:
+    "The `russia_crude_exports` table: Russia's crude oil exports by destination, 2021 and 2022, thousand tonnes (Kpler, via CREA)."
+    df = read_raw(src, KPLER, {"year": "year", "origin_iso3": "string", "destination": "string", "destination_iso3": "string", "crude_kt": "number"},
+                  key=["year", "destination"], required=["year", "origin_iso3", "destination", "crude_kt"])
+    recode(df, "origin_iso3", {"RUS": None})
+    coded = df.destination_iso3.isna() == (df.destination == "Unknown")
+    if not coded.all(): fail_at(df, (~coded).idxmax(), "destination_iso3", "must be empty exactly where destination is 'Unknown'")
+    names = src.path(KPLER_COPY).read_text(encoding="utf-8-sig").splitlines()[0].split(",")[1:]  # the byte copy: one column per destination
+    wide = read_raw(src, KPLER_COPY, {"date": "year", **{n: "number" for n in names}}, key=["date"], required=["date", *names])
+    copy = wide.melt(id_vars="date", value_vars=names, var_name="destination", value_name="kt").set_index(["date", "destination"]).kt
+    at = list(zip(df.year, df.destination))
+    missing = [k for k in at if k not in copy.index] or [k for k in copy.index if k not in set(at)]
+    if missing: raise DataFormatError(f"{KPLER}: year {missing[0][0]}, destination {missing[0][1]!r} is in one of {KPLER} and {KPLER_COPY} but not the other")
+    off = (df.crude_kt.to_numpy(float) != copy.reindex(at).to_numpy(float))
+    if off.any(): fail_at(df, df.index[off.argmax()], "crude_kt", f"{df.crude_kt[df.index[off.argmax()]]} differs from the byte copy ({KPLER_COPY})")
+    out = pd.DataFrame({"year": df.year, "exporter": "RUS", "destination": df.destination_iso3, "destination_name": df.destination,
+                        "quantity": df.crude_kt, "source_id": "kpler_crea_crude"})
+    fields = [fld("year", "year", "Calendar year.", required=True),
+              fld("exporter", "string", "ISO 3166 alpha-3 of the exporter (Russia).", required=True, enum=["RUS"]),
+              fld("destination", "string", "ISO 3166 alpha-3 of the destination country, as the extract codes it; empty for 'Unknown'.", pattern=r"^[A-Z]{3}$"),
+              fld("destination_name", "string", "The destination as the file names it (e.g. 'Singapore Republic', 'Unknown').", required=True),
+              fld("quantity", "number", "Crude oil shipped from Russia to the destination in the year (cargo tracking); zeros as in the file.",
+                  unit="thousand tonnes", required=True, minimum=0),
+              fld("source_id", "string", "The source of the row (the sources table).", required=True)]
+    return Table("russia_crude_exports", "Russia's crude oil exports by destination, 2021 and 2022 (Kpler cargo tracking, via CREA)",
+                 "Thousand tonnes of Russian crude oil by destination country, 2021 and 2022, from Kpler's cargo tracking as collected by the "
+                 "Centre for Research on Energy and Clean Air (CREA) for its Russia Fossil Tracker. Not customs statistics: the product group "
+                 "('Crude' and 'Crude/Co') and whether pipeline deliveries count are not stated; the unit comes from the repository's test, "
+                 "which reads the values as thousand tonnes. Kpler's data are proprietary: cite 'Kpler, via CREA'.",
+                 fields, out, ["year", "destination_name"],
+                 coverage={"temporal": temporal_coverage(out), "destinations": int(out.destination_name.nunique()),
+                           "gaps": "Two years only, no months; no destination outside the file's 43 (one of them 'Unknown'). Japan's customs-based "
+                                   "crude imports from Russia are not in the package."})
