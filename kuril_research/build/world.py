@@ -15,9 +15,9 @@ from .raw import RawDir, read_raw, read_csv, fail_at, recode
 from .politics import GSDB_REQUIRED, GSDB_TYPES, gsdb_fields
 
 # %% auto #0
-__all__ = ['WORLD_DIR', 'NO_ISO_CODES', 'WORLD_FIELDS', 'WORLD_KEY', 'SENDERS_FILE', 'SENDER_BASES', 'GSDB_FULL', 'HUBS_FILE',
-           'read_big', 'world_from_dots', 'build_world_trade', 'repo_file_id', 'build_sanctions_senders',
-           'build_gsdb_cases', 'build_diversion_hubs']
+__all__ = ['WORLD_DIR', 'NO_ISO_CODES', 'WORLD_FIELDS', 'WORLD_KEY', 'SENDERS_FILE', 'SENDER_BASES', 'UNFRIENDLY_COPY',
+           'GSDB_FULL', 'HUBS_FILE', 'read_big', 'world_from_dots', 'build_world_trade', 'repo_file_id',
+           'check_unfriendly_rows', 'build_sanctions_senders', 'build_gsdb_cases', 'build_diversion_hubs']
 
 # %% ../../nbs/12a_build.world.ipynb #471e9781
 WORLD_DIR = "econ/imf_dots_annual_all_reporters_2022snapshot"
@@ -159,6 +159,19 @@ def _repo_sources(rows:pd.DataFrame, file:str) -> list:
                     "notes": f"cited by {file} (lines {', '.join(map(str, g._line))})"})
     return out
 
+# %% ../../nbs/12a_build.world.ipynb #5bb20f2d
+UNFRIENDLY_COPY = "polgeo/sanctions_on_russia_senders/unfriendly_countries_russia_430r_source_copy.csv"
+
+def check_unfriendly_rows(df:pd.DataFrame, # the senders file as `read_raw` gives it
+                          src:RawDir, # the raw folder
+                         ) -> None:
+    "Raise `DataFormatError` unless the `russia_unfriendly_list` rows name exactly the ISO3 codes of the list's byte copy."
+    listed = read_raw(src, UNFRIENDLY_COPY, {"iso3": "string", "name_en": "string"}, key=["iso3"], required=["iso3"])
+    rows = df[df.basis == "russia_unfriendly_list"]
+    extra, missing = sorted(set(rows.iso3.dropna()) - set(listed.iso3)), sorted(set(listed.iso3) - set(rows.iso3.dropna()))
+    if extra: fail_at(rows, rows.index[rows.iso3.isin(extra).to_numpy().argmax()], "iso3", f"{extra[0]} has a russia_unfriendly_list row but is not on the list in {UNFRIENDLY_COPY}")
+    if missing: raise DataFormatError(f"{SENDERS_FILE}: no russia_unfriendly_list row for {', '.join(missing)}, listed in {UNFRIENDLY_COPY}")
+
 # %% ../../nbs/12a_build.world.ipynb #9faa25ad
 @step
 def build_sanctions_senders(src:RawDir # the raw folder
@@ -170,6 +183,7 @@ def build_sanctions_senders(src:RawDir # the raw folder
                   required=["country", "episode", "date", "source_url_or_repo_path", "basis"])
     recode(df, "basis", dict.fromkeys(SENDER_BASES))
     recode(df, "episode", {2014: None, 2022: None})
+    check_unfriendly_rows(df, src)
     bad = ~df.date.str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").fillna(False).astype(bool)
     if bad.any(): fail_at(df, bad.idxmax(), "date", f"{df.date[bad.idxmax()]!r}; allowed YYYY, YYYY-MM or YYYY-MM-DD")
     loc = df.source_url_or_repo_path
