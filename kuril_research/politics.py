@@ -1,4 +1,4 @@
-"""Yearly indicators of Japan–Russia relations — UNGA ideal-point distances, militarized disputes, sanctions cases, summits and island visits — and their lead–lag with trade
+"""Yearly indicators of Japan–Russia relations — UNGA ideal-point distances, militarized disputes, sanctions cases, summits and island visits — their lead–lag with trade, and Russian opinion on handing over the islands
 
 Docs: https://kuril-research.github.io/kuril-research/politics.html.md"""
 
@@ -12,8 +12,9 @@ from scipy import stats
 from .errors import UnknownNameError, choices
 
 # %% auto #0
-__all__ = ['UNGA_PARTNERS', 'distances_wide', 'pair_distances', 'distance_did', 'mids_per_year', 'sanctions_in_force',
-           'pair_turnover', 'lead_lag', 'permutation_r', 'trend_r', 'lead_lag_caveats']
+__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'distances_wide', 'pair_distances', 'distance_did', 'mids_per_year',
+           'sanctions_in_force', 'pair_turnover', 'lead_lag', 'permutation_r', 'trend_r', 'lead_lag_caveats',
+           'opposed_to_transfer']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -197,3 +198,15 @@ def lead_lag_caveats(levels:pd.DataFrame, # `lead_lag` on levels
     out.append("A correlation, even a lagged one, is not a cause: both series respond to the same shocks "
                "(the oil price, the 1998 and 2014 rouble crises, the sanctions).")
     return out
+
+# %% ../nbs/30_politics.ipynb #4fdc0206
+TRANSFER_OPPOSED = ("against", "oppose", "rather not") # the answers rejecting a transfer of the islands to Japan, as the compilation words them
+
+def opposed_to_transfer(opinion:pd.DataFrame, # the `opinion_russia` table
+                       ) -> pd.DataFrame:
+    "The share answering against a transfer of the islands to Japan, per poll: pollster, year, question, answer, percent, residents only, source."
+    q = opinion["question_topic"].astype(str)
+    o = opinion[q.str.contains(r"\btransfer\b", regex=True) & ~q.str.contains("for a peace treaty", regex=False)
+                & opinion["answer"].astype(str).isin(TRANSFER_OPPOSED)]
+    cols = ["pollster", "year", "fieldwork", "question_topic", "answer", "value_pct", "residents_only", "source_id"]
+    return o[cols].sort_values(["residents_only", "pollster", "year"]).reset_index(drop=True)

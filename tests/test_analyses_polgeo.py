@@ -236,6 +236,20 @@ def test_relations_index_shows_icews_and_opinion_from_the_tables(runs):
     assert "survey by mail from 2020, not directly comparable" in shown and "method change" in shown
 
 
+def test_relations_index_shows_russian_opinion_on_a_transfer_from_the_table(runs):
+    "The Levada shares against handing the islands to Japan, and the Kuril residents' poll, equal those of opinion_russia.csv, each with its answer as worded."
+    shown = _plain(runs["default relations_index"][1]).replace("&#x27;", "'")
+    op = pd.read_csv(ROOT / "data" / "opinion_russia.csv")
+    lev = op[(op.pollster == "Levada Center") & op.question_topic.str.contains("transfer") & ~op.question_topic.str.contains("peace treaty")
+             & op.answer.isin(["against", "oppose", "rather not"]) & (op.year >= 1992)].sort_values("year")
+    assert len(lev) >= 3
+    last = lev.iloc[-1]
+    assert f"Russians against handing the islands to Japan, {last.year} (Levada) {last.value_pct:.0f} % answer '{last.answer}'" in shown
+    assert ", ".join(f"{r.year} {r.value_pct:.0f} %" for r in lev.itertuples()) in shown
+    res = op[op.residents_only & (op.answer == "oppose")].iloc[0]
+    assert f"Kuril residents against a transfer, {res.year} ({res.pollster}) {res.value_pct:.0f} %" in shown
+
+
 def test_islands_profile_shows_fisheries_and_exchanges_with_gaps(runs):
     shown = _plain(runs["good islands_profile"][1])
     fa = pd.read_csv(ROOT / "data" / "fisheries_agreements.csv")
