@@ -1,4 +1,4 @@
-"""Yearly indicators of Japan–Russia relations — UNGA ideal-point distances, militarized disputes, sanctions cases, summits and island visits — their lead–lag with trade, and Russian opinion on handing over the islands
+"""Yearly indicators of Japan–Russia relations — UNGA ideal-point distances, militarized disputes, sanctions cases, summits and island visits — their lead–lag with trade, Russian opinion on handing over the islands, and the COW records of territory and wars
 
 Docs: https://kuril-research.github.io/kuril-research/politics.html.md"""
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from .errors import UnknownNameError, choices
+from .errors import DataFormatError, UnknownNameError, choices
 
 # %% auto #0
-__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'distances_wide', 'pair_distances', 'distance_did', 'mids_per_year',
-           'sanctions_in_force', 'pair_turnover', 'lead_lag', 'permutation_r', 'trend_r', 'lead_lag_caveats',
-           'opposed_to_transfer']
+__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'COW_STATES', 'TC_PROCEDURE', 'WAR_NAMES', 'distances_wide', 'pair_distances',
+           'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag', 'permutation_r',
+           'trend_r', 'lead_lag_caveats', 'opposed_to_transfer', 'territorial_changes_readable', 'wars_readable']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -210,3 +210,35 @@ def opposed_to_transfer(opinion:pd.DataFrame, # the `opinion_russia` table
                 & opinion["answer"].astype(str).isin(TRANSFER_OPPOSED)]
     cols = ["pollster", "year", "fieldwork", "question_topic", "answer", "value_pct", "residents_only", "source_id"]
     return o[cols].sort_values(["residents_only", "pollster", "year"]).reset_index(drop=True)
+
+# %% ../nbs/30_politics.ipynb #1177e869
+COW_STATES = {740: "Japan", 365: "Russia/USSR"} # COW state codes of the pair
+TC_PROCEDURE = {1: "conquest", 2: "annexation", 3: "cession", 4: "secession", 5: "unification", 6: "mandate"} # COW TC `procedur`
+WAR_NAMES = {85: "Russo-Japanese War", 133: "Changkufeng", 136: "Nomonhan", 139: "Second World War"} # COW war numbers of the pair, named as the `wars` table describes them
+
+def _state(code) -> str:
+    if pd.isna(code): return "not coded"
+    return COW_STATES.get(int(code), f"COW state {int(code)}")
+
+def territorial_changes_readable(tc:pd.DataFrame, # the `territorial_changes` table
+                                ) -> pd.DataFrame:
+    "One row per territorial change in words: year, month, gainer, loser, procedure, area (km²), population, military conflict, notes."
+    bad = ~tc["procedur"].isin(list(TC_PROCEDURE))
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise DataFormatError(f"territorial_changes: row {i + 2} field procedur: {tc['procedur'].iloc[i]}; allowed: {', '.join(map(str, TC_PROCEDURE))}")
+    return pd.DataFrame({"year": tc["year"].astype(int), "month": tc["month"], "gainer": tc["gainer"].map(_state), "loser": tc["loser"].map(_state),
+                         "procedure": tc["procedur"].map(TC_PROCEDURE), "area_km2": tc["area"], "population": tc["pop"],
+                         "military_conflict": tc["conflict"].astype(bool), "notes": tc["notes"].fillna("")}).sort_values(["year", "month"]).reset_index(drop=True)
+
+def wars_readable(wars:pd.DataFrame, # the `wars` table
+                 ) -> pd.DataFrame:
+    "One row per war: number, name, first and last year, the initiator, the winner (outcome code 1), and each state's battle deaths (war totals)."
+    rows = []
+    for w, g in wars.groupby("warnum", sort=True):
+        by = g.drop_duplicates("ccode").set_index("ccode")
+        won = [_state(c) for c, o in by.outcome.items() if o == 1]
+        rows.append({"war": int(w), "name": WAR_NAMES.get(int(w), f"COW war {int(w)}"), "first_year": int(g.year.min()), "last_year": int(g.year.max()),
+                     "initiator": ", ".join(_state(c) for c, i in by.initiator.items() if bool(i)) or "neither",
+                     "winner": ", ".join(won) or "not coded as a win", **{f"battle_deaths_{_state(c)}": by.batdeath.get(c) for c in COW_STATES}})
+    return pd.DataFrame(rows)

@@ -51,6 +51,7 @@ def changed_geometry(data):
 DEFAULT = {  # runs with the catalogue's defaults (or the long view) whose content the tests below check
     "relations_index": [],
     "relations_index_1957": ["-p", "start_year", "1957"],
+    "dispute_timeline": [],
 }
 DEFAULT_REPORT = {"relations_index_1957": "relations_index"}
 
@@ -259,6 +260,20 @@ def test_islands_profile_shows_fisheries_and_exchanges_with_gaps(runs):
     fy97 = ex[ex.period.str.startswith("FY1997")].value.astype(int).tolist()
     assert f"{fy97[0]:,} Japanese / {fy97[1]:,} island residents" in shown
     for sid in set(fa.source_id) | set(ex.source_id): assert sid in shown, sid
+
+
+def test_dispute_timeline_shows_the_cow_territorial_changes_and_wars(runs):
+    "The COW rows in the window, in words, with area and population as coded (territorial_changes.csv) and each war's years and battle deaths (wars.csv)."
+    shown = _plain(runs["default dispute_timeline"][1])
+    tc = pd.read_csv(ROOT / "data" / "territorial_changes.csv")
+    r45 = tc[tc.year == 1945].iloc[0]
+    assert f"1945 9 Russia/USSR Japan cession {r45.area:,.0f} {r45['pop']:,.0f} True" in shown
+    assert "No transfer took place in 1956" in shown  # the row's caveat travels with it
+    w = pd.read_csv(ROOT / "data" / "wars.csv")
+    rj = w[w.warnum == 85].drop_duplicates("ccode").set_index("ccode").batdeath
+    assert f"85 Russo-Japanese War 1904 1905 Japan Japan {rj[740]:,} {rj[365]:,}" in shown
+    shown = _plain(runs["good dispute_timeline"][1])  # 1991–2022: nothing of either in the window, and the report says when they were
+    assert f"COW records no territorial change between the two and no war in 1991–2022 (changes: {', '.join(map(str, tc.year))}" in shown
 
 
 def test_dispute_timeline_shows_the_icow_salience(runs):
