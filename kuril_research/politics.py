@@ -1,4 +1,4 @@
-"""Yearly indicators of Japan–Russia relations — UNGA ideal-point distances, militarized disputes, sanctions cases, summits and island visits — their lead–lag with trade, Russian opinion on handing over the islands, and the COW records of territory and wars
+"""Yearly indicators of Japan–Russia relations — UNGA ideal-point distances, militarized disputes, sanctions cases, summits and island visits — their lead–lag with trade, Russian opinion on handing over the islands, the COW records of territory and wars, and the pacts between the two
 
 Docs: https://kuril-research.github.io/kuril-research/politics.html.md"""
 
@@ -12,9 +12,10 @@ from scipy import stats
 from .errors import DataFormatError, UnknownNameError, choices
 
 # %% auto #0
-__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'COW_STATES', 'TC_PROCEDURE', 'WAR_NAMES', 'distances_wide', 'pair_distances',
-           'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag', 'permutation_r',
-           'trend_r', 'lead_lag_caveats', 'opposed_to_transfer', 'territorial_changes_readable', 'wars_readable']
+__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'COW_STATES', 'TC_PROCEDURE', 'WAR_NAMES', 'PACT_TYPES', 'distances_wide',
+           'pair_distances', 'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag',
+           'permutation_r', 'trend_r', 'lead_lag_caveats', 'opposed_to_transfer', 'territorial_changes_readable',
+           'wars_readable', 'pact_spells']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -242,3 +243,17 @@ def wars_readable(wars:pd.DataFrame, # the `wars` table
                      "initiator": ", ".join(_state(c) for c, i in by.initiator.items() if bool(i)) or "neither",
                      "winner": ", ".join(won) or "not coded as a win", **{f"battle_deaths_{_state(c)}": by.batdeath.get(c) for c in COW_STATES}})
     return pd.DataFrame(rows)
+
+# %% ../nbs/30_politics.ipynb #bf059ea6
+PACT_TYPES = {"defense": "defence", "offense": "offence", "neutral": "neutrality", "nonagg": "non-aggression", "consul": "consultation"} # ATOP's obligation columns and their names
+
+def pact_spells(alliances:pd.DataFrame, # the `alliances` table: year and one boolean column per obligation type
+               ) -> pd.DataFrame:
+    "One row per unbroken run of years with an obligation of one type: type, first year, last year."
+    rows = []
+    for col, name in PACT_TYPES.items():
+        ys = sorted(int(y) for y in alliances.loc[alliances[col].astype(bool), "year"])
+        for y in ys:
+            if rows and rows[-1]["type"] == name and rows[-1]["last_year"] == y - 1: rows[-1]["last_year"] = y
+            else: rows.append({"type": name, "first_year": y, "last_year": y})
+    return pd.DataFrame(rows, columns=["type", "first_year", "last_year"]).sort_values(["first_year", "type"]).reset_index(drop=True)

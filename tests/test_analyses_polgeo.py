@@ -251,6 +251,17 @@ def test_relations_index_shows_russian_opinion_on_a_transfer_from_the_table(runs
     assert f"Kuril residents against a transfer, {res.year} ({res.pollster}) {res.value_pct:.0f} %" in shown
 
 
+def test_relations_index_shows_shared_organisations_and_pacts_from_the_tables(runs):
+    "The shared-IGO counts at the window's ends and the ATOP spells equal those of shared_igos.csv and alliances.csv."
+    shown = _plain(runs["default relations_index"][1])
+    ig = pd.read_csv(ROOT / "data" / "shared_igos.csv").set_index("year").shared_igos
+    ig = ig[ig.index >= 1992]
+    assert f"Shared IGO memberships, {ig.index.max()} {ig.iloc[-1]} {ig.index.min()}: {ig.iloc[0]}" in shown
+    al = pd.read_csv(ROOT / "data" / "alliances.csv")
+    na = al[al.nonagg & (al.year >= 1992)].year
+    assert f"ATOP non-aggression pact {na.min()}–{na.max()}" in shown and len(na) == na.max() - na.min() + 1
+
+
 def test_islands_profile_shows_fisheries_and_exchanges_with_gaps(runs):
     shown = _plain(runs["good islands_profile"][1])
     fa = pd.read_csv(ROOT / "data" / "fisheries_agreements.csv")
