@@ -1,4 +1,4 @@
-"""Japan's LNG imports from Russia, monthly, as a share of its LNG imports; Russia's crude exports by destination, 2021 and 2022
+"""Japan's LNG imports from Russia, monthly, as a share of its LNG imports; Russia's crude exports by destination, 2021 and 2022; the EU's imports from Russia by month
 
 Docs: https://kuril-research.github.io/kuril-research/energy.html.md"""
 
@@ -10,7 +10,7 @@ import pandas as pd
 from .errors import DataFormatError
 
 # %% auto #0
-__all__ = ['RUSSIA_CUSTOMS_CODE', 'lng_from_russia', 'crude_destinations', 'crude_shift']
+__all__ = ['RUSSIA_CUSTOMS_CODE', 'lng_from_russia', 'crude_destinations', 'crude_shift', 'eu_imports_from_russia']
 
 # %% ../nbs/25_energy.ipynb #a243ffb0
 RUSSIA_CUSTOMS_CODE = "224" # Japan Customs' country code of Russia
@@ -53,3 +53,17 @@ def crude_shift(dest:pd.DataFrame, # from `crude_destinations`
     s = dest[dest.sender]
     return {"senders_before_pct": float(s.share_before_pct.sum()), "senders_after_pct": float(s.share_after_pct.sum()),
             "total_before_kt": float(dest.before.sum()), "total_after_kt": float(dest.after.sum()), "senders": int(len(s))}
+
+# %% ../nbs/25_energy.ipynb #bd511a8e
+def eu_imports_from_russia(eu:pd.DataFrame, # the `eu_trade_russia_monthly` table
+                          ) -> pd.DataFrame:
+    "Per month: the EU members' imports from Russia summed, total goods and HS 27 (EUR bn; missing when no member reports), and the members not reported for each."
+    m = eu[eu["flow"].astype(str) == "imports"]
+    if m.empty: raise DataFormatError("eu_trade_russia_monthly: no imports rows")
+    key = [m["month"].astype(str), m["product_code"].astype(str)]
+    total = m["value"].groupby(key).sum(min_count=1).unstack() / 1e9
+    absent = m["value"].isna().groupby(key).sum().unstack()
+    out = pd.DataFrame({"total_eur_bn": total["TOTAL"], "hs27_eur_bn": total["27"], "members_missing_total": absent["TOTAL"].astype(int),
+                        "members_missing_hs27": absent["27"].astype(int)})
+    out.index = pd.to_datetime(out.index + "-01"); out.index.name = "month"
+    return out.sort_index()

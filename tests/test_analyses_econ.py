@@ -23,7 +23,7 @@ GOOD = {  # name: (report, papermill arguments, at least this many figures)
                                                     "-y", "placebo_years: [2018, 2019]"], 3),
     "window around the December 2016 summit": ("event_window", ["-p", "event_id", "E021", "-p", "window_years", "4"], 1),
     "window around the 2022 break-off of talks": ("event_window", ["-p", "event_id", "E029"], 1),
-    "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 5),
+    "energy 2015–2025": ("energy_and_composition", ["-p", "start_year", "2015", "-p", "end_year", "2025"], 6),
 }
 
 CLI_GOOD = "sanctions 2022 exports"  # the good run that goes through the papermill CLI (its -p and -y arguments too)
@@ -214,6 +214,15 @@ def test_energy_shows_where_russias_crude_went_computed_from_the_rows(runs):
     assert f"<td>{jp[2022]:,.0f} kt</td> <td>{100 * (jp[2022] / jp[2021] - 1):.1f} % on 2021 ({jp[2021]:,.0f} kt)" in shown
     assert f"the share going to the economies that sanctioned it fell from {share[2021]:.1f} % to {share[2022]:.1f} %" in shown
     assert share[2022] < share[2021]
+
+
+def test_energy_shows_the_eus_monthly_fuel_imports_summed_from_the_rows(runs):
+    "The EU members' HS 27 imports from Russia: the peak month and the last month with figures, summed here from eu_trade_russia_monthly.csv (missing cells left out, a month with none reported left out)."
+    e = pd.read_csv(ROOT / "data" / "eu_trade_russia_monthly.csv", dtype={"product_code": str})
+    m = e[(e.flow == "imports") & (e.product_code == "27")].groupby("month").value.sum(min_count=1).dropna() / 1e9
+    shown = text(runs["good energy 2015–2025"][1]).replace("&#x27;", "'")
+    assert f"peaked at EUR {m.max():.1f} bn in {m.idxmax()}; in {m.index.max()}, the last month with figures, they were EUR {m.iloc[-1]:.1f} bn" in shown
+    assert "Eurostat shows no value for any member in 2022-12" in shown
 
 
 @pytest.mark.parametrize("case", list(BAD))
