@@ -17,7 +17,7 @@ __all__ = ['FLOWS', 'MIRROR', 'WORLD', 'CURRENCIES', 'UNITS', 'DOTS', 'IMTS', 'M
            'turnover', 'yoy', 'mirror_gap', 'annual_rates', 'convert', 'in_currency', 'share_of_total', 'overlap',
            'chain', 'source_overlaps', 'russia_reported', 'russia_panel', 'partner_panel', 'panel_reported_by',
            'panel_years', 'pair_rows', 'pair_sources', 'series_label', 'pair_wide', 'pair_mirrors', 'pair_shares',
-           'japan_reported', 'panel_flags', 'drop_flagged', 'flag_note', 'pair_flags']
+           'gdp_shares', 'japan_reported', 'panel_flags', 'drop_flagged', 'flag_note', 'pair_flags']
 
 # %% ../nbs/23_trade.ipynb #8513a4b8
 FLOWS = ("exports", "imports")
@@ -401,6 +401,16 @@ def pair_shares(trade:pd.DataFrame, # the `trade` table
     if not out: return pd.DataFrame(columns=cols)
     df = pd.concat(out, ignore_index=True)[cols]
     return df[(df.year >= start_year) & (df.year <= end_year)].sort_values(["reporter", "source_id", "year"]).reset_index(drop=True)
+
+# %% ../nbs/23_trade.ipynb #9f539c56
+def gdp_shares(shares:pd.DataFrame, # from `pair_shares` (with_partner in USD millions)
+               gdp:pd.DataFrame, # the `gdp` table (country, year, value in current USD)
+              ) -> pd.DataFrame:
+    "`shares` with the reporter's GDP (USD millions, current prices) and the pair's turnover as a share of it (%); years without GDP dropped."
+    g = pd.DataFrame({"reporter": gdp["country"].astype(str), "year": gdp["year"].astype(int), "gdp_usd_m": gdp["value"].astype(float) / 1e6})
+    out = shares.astype({"year": int}).merge(g, on=["reporter", "year"], how="inner")
+    out["share_gdp_pct"] = 100 * out.with_partner / out.gdp_usd_m
+    return out.sort_values(["reporter", "source_id", "year"]).reset_index(drop=True)
 
 # %% ../nbs/23_trade.ipynb #a7480668
 def japan_reported(trade:pd.DataFrame, # the `trade` table

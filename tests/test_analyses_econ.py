@@ -120,6 +120,15 @@ def test_overview_finding_is_the_latest_turnover_and_its_change_on_2021(runs, tr
     assert "Japan's own figures (Japan MOF)" in f["answer"] and "Russia's own figures (IMF IMTS)" in f["answer"]
 
 
+def test_overview_sets_the_pairs_turnover_against_each_sides_gdp(runs, trade):
+    "Russia-reported IMTS turnover with Japan over Russia's World Bank GDP in the latest year both cover (GDP ends first), from trade.csv and gdp.csv."
+    gdp = pd.read_csv(ROOT / "data" / "gdp.csv").query("country == 'RUS'").set_index("year").value
+    imts = trade[(trade.source_id == "imf_imts_rus") & (trade.reporter == "RUS") & (trade.partner == "JPN")].groupby("year").value.sum()
+    y = max(set(gdp.index) & set(imts.index) & set(range(2005, 2025)))
+    shown = re.sub(r"\s+", " ", text(runs["good overview in yen"][1])).replace("&#x27;", "'")
+    assert f"The pair's turnover in Russia's GDP (IMF IMTS; World Bank GDP), {y}</td> <td>{100 * imts[y] * 1e6 / gdp[y]:.2f} %</td>" in shown
+
+
 def test_overview_converts_at_the_annual_average_rate(runs, trade, fx):
     "Yen values: MOF 2021 turnover as published (thousand yen), and Russia-reported 2016 USD × the 2016 annual JPY rate."
     shown = text(runs["good overview in yen"][1])
