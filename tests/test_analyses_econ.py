@@ -181,6 +181,10 @@ def test_event_window_without_untreated_partners_says_so_where_the_figure_would_
     assert f["answer"] == "Not testable: every control partner was itself treated inside the window."
     i = next(k for k, c in enumerate(nb["cells"]) if src(c).startswith("## Japan against its untreated partners"))
     assert pngs({"cells": [nb["cells"][i + 1]]}) == 0 and text({"cells": [nb["cells"][i + 1]]}).startswith("No figure: every control partner was itself treated")
+    # Japan's own 2022 sanctions fall in the window too (sanctions_senders lists JPN for 2022): the page says the two cannot be told apart
+    s = pd.read_csv(ROOT / "data" / "sanctions_senders.csv")
+    assert "JPN" in set(s[s.episode == 2022].iso3)
+    assert "Japan itself joined the 2022 sanctions on Russia" in text(nb).replace("&#x27;", "'") and "sanctions_effect report for 2022" in text(nb)
 
 
 def test_event_window_compares_with_untreated_partners_and_ranks_the_event(runs):
