@@ -49,7 +49,7 @@ def crude_destinations(crude:pd.DataFrame, # the `russia_crude_exports` table
 
 def crude_shift(dest:pd.DataFrame, # from `crude_destinations`
                ) -> dict:
-    "The senders' and the others' share of the tracked total in each year (%), and the tracked totals (kt)."
+    "The senders' share of the tracked total in each year (%), how many senders are among the destinations, and the tracked totals (kt)."
     s = dest[dest.sender]
     return {"senders_before_pct": float(s.share_before_pct.sum()), "senders_after_pct": float(s.share_after_pct.sum()),
             "total_before_kt": float(dest.before.sum()), "total_after_kt": float(dest.after.sum()), "senders": int(len(s))}
