@@ -174,3 +174,17 @@ def test_rebuild_from_fetched_and_verified_snapshots_is_byte_identical(raw_dir, 
     r = kuril("data", "build", "--raw", str(raw), "--data", str(tmp_path / "data"))
     assert r.returncode == 0, r.stderr
     assert snapshot(tmp_path / "data") == snapshot(settings.data_dir), "a build from the verified snapshots differs from data/"
+
+def test_the_rebuilding_guide_counts_what_the_manifest_holds():
+    "The guide's counts of the files the build reads, of those fetch can restore and of the kinds that cannot be fetched are the committed manifest's."
+    import re
+    m = S.load_manifest(ROOT / "snapshots.json")
+    reads = [f for f in m["files"] if f["build"] == "reads"]
+    fetchable = [f for f in reads if f["fetch"]["how"] != "none"]
+    kinds = {k: sum(f["kind"] == k for f in reads if f["fetch"]["how"] == "none") for k in ("derived", "compiled-pages")}
+    guide = re.sub(r"\s+", " ", (ROOT / "docs" / "guides" / "rebuilding-data.md").read_text(encoding="utf-8"))
+    assert f"the build reads {len(reads)} raw files" in guide
+    assert f"`fetch` can restore {len(fetchable)} of the {len(reads)} files the build reads" in guide
+    assert f"The other {len(reads) - len(fetchable)} cannot be fetched" in guide
+    assert f"**Derived files ({kinds['derived']}).**" in guide and f"**Compiled pages ({kinds['compiled-pages']}).**" in guide
+    assert f"**{sum(f['origin']['type'] == 'pages' for f in reads)} are compiled from web pages.**" in guide
