@@ -15,7 +15,7 @@ from .errors import DataFormatError, UnknownNameError, choices
 __all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'COW_STATES', 'TC_PROCEDURE', 'WAR_NAMES', 'PACT_TYPES', 'distances_wide',
            'pair_distances', 'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag',
            'permutation_r', 'trend_r', 'lead_lag_caveats', 'opposed_to_transfer', 'territorial_changes_readable',
-           'wars_readable', 'pact_spells']
+           'wars_readable', 'pact_spells', 'mid_codings']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -257,3 +257,18 @@ def pact_spells(alliances:pd.DataFrame, # the `alliances` table: year and one bo
             if rows and rows[-1]["type"] == name and rows[-1]["last_year"] == y - 1: rows[-1]["last_year"] = y
             else: rows.append({"type": name, "first_year": y, "last_year": y})
     return pd.DataFrame(rows, columns=["type", "first_year", "last_year"]).sort_values(["first_year", "type"]).reset_index(drop=True)
+
+# %% ../nbs/30_politics.ipynb #b64cbd8a
+def mid_codings(mids:pd.DataFrame, # the `mids` table: one row per dispute and data set
+                start_year:int, end_year:int, # disputes starting in these years
+               ) -> pd.DataFrame:
+    "One row per dispute starting in the years: start year, highest action and hostility level in CoW MID 5.0 and in GML 2.2.1 (missing where a data set lacks it), and the fields that differ."
+    m = mids[mids["styear"].astype(int).between(start_year, end_year)]
+    w = m.pivot_table(index="dispnum", columns="source_id", values=["hiact", "hostlev"], aggfunc="first")
+    w.columns = [f"{v}_{s}" for v, s in w.columns]
+    for c in ("hiact_cow_mid5", "hiact_gml_mid221", "hostlev_cow_mid5", "hostlev_gml_mid221"):
+        if c not in w: w[c] = np.nan
+    first = m.sort_values("source_id").groupby("dispnum").agg(styear=("styear", "first"), differs=("differs", "first"))
+    out = first.join(w)[["styear", "hiact_cow_mid5", "hiact_gml_mid221", "hostlev_cow_mid5", "hostlev_gml_mid221", "differs"]]
+    out["differs"] = out["differs"].fillna("")
+    return out.reset_index().sort_values(["styear", "dispnum"]).reset_index(drop=True)

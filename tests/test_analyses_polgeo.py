@@ -262,6 +262,17 @@ def test_relations_index_shows_shared_organisations_and_pacts_from_the_tables(ru
     assert f"ATOP non-aggression pact {na.min()}–{na.max()}" in shown and len(na) == na.max() - na.min() + 1
 
 
+def test_relations_index_sets_the_two_dispute_codings_side_by_side(runs):
+    "The disputes starting in the window as MID 5.0 and GML 2.2.1 code them: counts of those both code and of those one lacks, recomputed from mids.csv, and GML's onset count beside MID's."
+    shown = _plain(runs["default relations_index"][1])
+    m = pd.read_csv(ROOT / "data" / "mids.csv")
+    m = m[m.styear.between(1992, 2024)]
+    both = m.groupby("dispnum").source_id.nunique() == 2
+    assert f"of the {int(both.sum())} that both code" in shown and f"and {int((~both).sum())} " in shown
+    gml = m[m.source_id == "gml_mid221"]
+    assert f"GML 2.2.1 (to {gml.styear.max()}): {len(gml)} in 1992–{gml.styear.max()}" in shown
+
+
 def test_islands_profile_shows_fisheries_and_exchanges_with_gaps(runs):
     shown = _plain(runs["good islands_profile"][1])
     fa = pd.read_csv(ROOT / "data" / "fisheries_agreements.csv")
