@@ -133,3 +133,15 @@ def test_build_is_deterministic(tmp_path, raw_dir, settings):
     r = kuril("data", "build", "--raw", str(raw_dir), "--data", str(a))
     assert r.returncode == 0, r.stderr
     assert snapshot(a) == snapshot(settings.data_dir), "data/ is not what the sources and the build steps give: run `kuril data build` and commit data/"
+
+
+def test_every_table_is_read_by_a_report_or_the_library(settings):
+    "No dead data: each table of the package is named (as a string) in an analysis notebook's code or a library module outside the build."
+    import json, re
+    root = settings.data_dir.parent
+    names = [r["name"] for r in json.loads((settings.data_dir / "datapackage.json").read_text(encoding="utf-8"))["resources"]]
+    code = [s for p in sorted((root / "nbs" / "analyses").glob("*.ipynb"))
+            for s in ("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")]
+    code += [p.read_text(encoding="utf-8") for p in sorted((root / "kuril_research").glob("*.py"))]
+    unread = [n for n in names if not any(re.search(rf"[\"']{re.escape(n)}[\"']", s) for s in code)]
+    assert unread == [], f"tables no report or library module reads: {unread}"
