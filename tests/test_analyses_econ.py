@@ -227,6 +227,10 @@ def test_energy_shows_where_russias_crude_went_computed_from_the_rows(runs):
     assert f"<td>{jp[2022]:,.0f} kt</td> <td>{100 * (jp[2022] / jp[2021] - 1):.1f} % on 2021 ({jp[2021]:,.0f} kt)" in shown
     assert f"the share going to the economies that sanctioned it fell from {share[2021]:.1f} % to {share[2022]:.1f} %" in shown
     assert share[2022] < share[2021]
+    # beside the published share (EU and US, seaborne, about 65 %): the EU members of 2022 and the US in this table, 2021
+    eu_us = set(s[(s.episode == 2022) & (s.basis == "eu_member_state")].iso3.dropna()) | {"USA"}
+    mine = 100 * c.loc[codes.isin(eu_us)[codes.isin(eu_us)].index, 2021].sum() / c[2021].sum()
+    assert f"In this table the EU members and the United States took {mine:.1f} % of Russia's tracked crude in 2021" in shown.replace("&#x27;", "'")
 
 
 def test_energy_shows_the_eus_monthly_fuel_imports_summed_from_the_rows(runs):
