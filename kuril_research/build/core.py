@@ -15,10 +15,10 @@ from ..errors import KurilError, RawError, DataFormatError, ValidationError
 from .raw import RawDir, read_csv
 
 # %% auto #0
-__all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'PAGE_LICENCE', 'fld', 'Table', 'FileResource', 'step',
-           'curated_path', 'load_steps', 'page_host', 'page_id', 'curated_source_files', 'curated_source_ids',
-           'package_sources', 'write_table', 'resource', 'datapackage', 'run_steps', 'write_package', 'swap_in',
-           'build_package', 'cited_page_sources', 'temporal_coverage', 'check_unique']
+__all__ = ['STEPS', 'STEP_MODULES', 'SOURCE_FIELDS', 'PACKAGE_NAME', 'PAGE_LICENCE', 'fld', 'check_unique', 'Table',
+           'FileResource', 'step', 'curated_path', 'load_steps', 'page_host', 'page_id', 'curated_source_files',
+           'curated_source_ids', 'package_sources', 'write_table', 'resource', 'datapackage', 'run_steps',
+           'write_package', 'swap_in', 'build_package', 'cited_page_sources', 'temporal_coverage']
 
 # %% ../../nbs/11_build.core.ipynb #9ebcfa3e
 def fld(name:str, # column name
@@ -43,6 +43,16 @@ def fld(name:str, # column name
     if c: f["constraints"] = c
     return f
 
+# %% ../../nbs/11_build.core.ipynb #569968cc
+def check_unique(df:pd.DataFrame, # the rows about to be written
+                 key:list, # the primary key's columns
+                 table:str, # the table's name, for the message
+                ):
+    "Raise `DataFormatError` if `key` is not unique in a table about to be written."
+    dup = df.duplicated(key, keep=False)
+    if dup.any():
+        raise DataFormatError(f"table {table}: primary key {key} repeats for {df.loc[dup.idxmax(), key].tolist()}")
+
 # %% ../../nbs/11_build.core.ipynb #835db167
 @dataclass
 class Table:
@@ -65,6 +75,7 @@ class Table:
             raise KurilError(f"table {self.name}: columns {list(self.df.columns)} do not match its fields {names}")
         if not set(self.primary_key) <= set(names):
             raise KurilError(f"table {self.name}: primary key {self.primary_key} not among its fields")
+        if self.primary_key: check_unique(self.df, self.primary_key, self.name)
 
 # %% ../../nbs/11_build.core.ipynb #97455231
 @dataclass
@@ -320,13 +331,3 @@ def temporal_coverage(df:pd.DataFrame # rows with a `year` column
                      ) -> str:
     "The years a table covers, as its coverage states them: `first–last`."
     return f"{df.year.min()}–{df.year.max()}"
-
-# %% ../../nbs/11_build.core.ipynb #569968cc
-def check_unique(df:pd.DataFrame, # the rows about to be written
-                 key:list, # the primary key's columns
-                 table:str, # the table's name, for the message
-                ):
-    "Raise `DataFormatError` if `key` is not unique in a table about to be written."
-    dup = df.duplicated(key, keep=False)
-    if dup.any():
-        raise DataFormatError(f"table {table}: primary key {key} repeats for {df.loc[dup.idxmax(), key].tolist()}")

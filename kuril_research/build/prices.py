@@ -7,7 +7,7 @@ Docs: https://kuril-research.github.io/kuril-research/build.prices.html.md"""
 # %% ../../nbs/14_build.prices.ipynb #2ceedfa5
 from __future__ import annotations
 import pandas as pd
-from .core import Table, fld, step, check_unique, temporal_coverage
+from .core import Table, fld, step, temporal_coverage
 from .raw import RawDir, fail_at, read_raw, recode, MONTHS
 
 # %% auto #0
@@ -170,7 +170,6 @@ def build_fx(src:RawDir # the raw folder
     "The `fx` table: exchange rates per USD, monthly and annual, from the Federal Reserve, the Bank of Russia and OECD/FRED."
     df = pd.concat([fx_from_fed(src), fx_from_cbr(src), fx_from_oecd(src)], ignore_index=True)
     key = ["source_id", "currency", "frequency", "statistic", "period"]
-    check_unique(df, key, "fx")
     fields = [fld("currency", "string", "The currency (ISO 4217; DEM = Deutsche Mark, to 2001).", required=True, enum=["JPY", "CNY", "KRW", "INR", "EUR", "DEM", "RUB", "TRY"])] + PERIOD_FIELDS + [
         fld("statistic", "string", "How the rate summarises the period: " + "; ".join(f"{k} = {v}" for k, v in FX_STATISTICS.items()) + ".", required=True, enum=list(FX_STATISTICS)),
         fld("rate", "number", "Units of the currency per US dollar (for EUR: 1 / rate_as_published, computed here; RUB in new roubles, TRY in new lira throughout).", required=True, minimum=0),

@@ -8,7 +8,7 @@ Docs: https://kuril-research.github.io/kuril-research/build.trade.html.md"""
 from __future__ import annotations
 import re
 import pandas as pd
-from .core import Table, fld, step, check_unique, temporal_coverage
+from .core import Table, fld, step, temporal_coverage
 from ..data import CONTROLS
 from ..errors import DataFormatError
 from .raw import RawDir, MONTHS, fail_at, read_raw, recode
@@ -161,7 +161,6 @@ def build_trade(src:RawDir # the raw folder
                ) -> Table:
     "The `trade` table: annual merchandise trade from IMF DOTS, IMF IMTS, Japan MOF and COW v4, every row as published."
     df = pd.concat([trade_from_dots(src), trade_from_imts(src), trade_from_mof(src), trade_from_cow(src)], ignore_index=True)
-    check_unique(df, TRADE_KEY, "trade")
     by = {s: temporal_coverage(g) for s, g in df.groupby("source_id", sort=True)}
     return Table("trade", "Merchandise trade, annual: Japan, Russia (USSR) and the control partners",
         "Annual merchandise trade of Japan and Russia (the USSR before 1992, flagged `ussr`) with each other, with the control "
@@ -203,8 +202,6 @@ def build_russia_trade_imts(src:RawDir # the raw folder
     flow, val = zip(*recode(df, "flow", _IMF_FLOW))
     out = pd.DataFrame({"reporter": "RUS", "partner": df.partner_code.to_numpy(), "flow": list(flow), "valuation": list(val),
                         "year": df.year.to_numpy(), "value_usd_m": df.value_musd.to_numpy(), "source_id": "imf_imts_rus"})
-    check_unique(out, RUSSIA_TRADE_KEY, "russia_trade_imts")
-    out = out.sort_values(RUSSIA_TRADE_KEY, kind="mergesort", ignore_index=True)
     return Table("russia_trade_imts", "Russia's merchandise trade with every partner economy, annual, Russia-reported (IMF IMTS), 2016–2024",
         "Russia's own reports of its goods trade with each partner economy from the IMF's International Trade in Goods (IMTS, the "
         "successor of DOTS), 2016–2024, exports FOB and imports CIF, as published; the IMF's regions and groups are not kept. "
@@ -280,7 +277,6 @@ def build_mirror_flags(src:RawDir # the raw folder
                       ) -> Table:
     "The `mirror_flags` table: the mirror-ratio outlier screen of Russia's trade with Japan and the control partners."
     df = mirror_screen(mirror_pairs(trade_from_dots(src), MIRROR_PARTNERS))
-    check_unique(df, MIRROR_KEY, "mirror_flags")
     n = df.groupby(["exporter", "importer"]).size()
     return Table("mirror_flags", "Mirror-ratio outlier screen: Russia's trade with Japan and the control partners",
         f"One row per exporter, importer and year where both report the flow in IMF DOTS (2022 snapshot): the exporter's "

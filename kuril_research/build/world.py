@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib, re
 import numpy as np
 import pandas as pd
-from .core import Table, fld, step, check_unique, temporal_coverage, cited_page_sources, curated_path, page_id
+from .core import Table, fld, step, temporal_coverage, cited_page_sources, curated_path, page_id
 from ..errors import DataFormatError
 from .raw import RawDir, read_raw, read_csv, fail_at, recode
 from .politics import GSDB_REQUIRED, GSDB_TYPES, gsdb_fields
@@ -116,8 +116,6 @@ def build_world_trade(src:RawDir # the raw folder
                      ) -> Table:
     "The `world_trade` table: the IMF DOTS world matrix, every published cell, both reporters and both flows."
     df = world_from_dots(src)
-    check_unique(df, WORLD_KEY, "world_trade")
-    df = df.sort_values(WORLD_KEY, kind="mergesort", ignore_index=True)
     return Table("world_trade", "World merchandise trade matrix, annual, all reporters (IMF DOTS, 2022 snapshot)",
         "Every cell of the IMF Direction of Trade Statistics workbooks in which both the reporter and the partner are economies, "
         "and each economy's trade with the world (partner WLD), 1960–2020, as published: both reporters of a dyad, exports FOB "
