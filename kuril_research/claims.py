@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from .errors import DataFormatError, UnknownNameError, choices
-from . import gravity, trade as tr
+from . import donors as dn, gravity, trade as tr
 from .verdicts import pfmt
 from .islands import residents_1945, rows_1945
 
@@ -22,8 +22,8 @@ __all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUN
            'check_tables', 'dots_turnover', 'check_trade_total_change', 'check_trade_total_value', 'reported_turnover',
            'district_rows', 'nearest', 'at_year', 'check_island_population', 'check_japanese_residents_1945',
            'check_survivors_share_of_1945', 'place_country', 'find_events', 'EventClaim', 'check_event_claim',
-           'first_measures', 'check_japan_sanctions', 'check_safe_fishing_quota', 'grade_attribution',
-           'check_trade_fall_attribution', 'check_claim', 'check_claims']
+           'check_japan_sanctions', 'check_safe_fishing_quota', 'grade_attribution', 'check_trade_fall_attribution',
+           'check_claim', 'check_claims']
 
 # %% ../nbs/31_claims.ipynb #af96d2a8
 VERDICTS = ("consistent", "within range", "inconsistent", "not supported", "not checkable") # within range: the stated value lies between the figures that bracket the claim's year, but not near the interpolated one; not supported: a causal claim that no design-valid test supports
@@ -362,20 +362,6 @@ CAUSE_WORDS = ("Ukrain", "Crimea") # a first measure names the cause when its de
 
 def _the(name:str) -> str: return name if name == "Japan" else f"the {name}"
 
-def first_measures(senders:pd.DataFrame, # the `sanctions_senders` table
-                   episode:int, # the sanctions episode
-                  ) -> pd.DataFrame:
-    "Each sender of `SANCTION_SENDERS` with its first measure of the episode dated to the day: sender, date, measure, title, source_id."
-    s = senders[(senders["episode"].astype(int) == episode) & senders["date"].astype("string").str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)]
-    rows = []
-    for name, code in SANCTION_SENDERS.items():
-        own = s[s["basis"] == "eu_member_state"] if code == "EU" else s[(s["iso3"] == code) & (s["basis"] == "own_measure")]
-        if own.empty: continue
-        r = own.sort_values("date").iloc[0]
-        rows.append({"sender": name, "date": pd.Timestamp(str(r["date"])), "measure": str(r["measure"]), "title": str(r["source_title"]),
-                     "source_id": str(r["source_id"])})
-    return pd.DataFrame(rows, columns=["sender", "date", "measure", "title", "source_id"])
-
 def check_japan_sanctions(claim, get) -> Check:
     "Japan, the United States and the EU each with a GSDB v3 case against Russia beginning in the claim's period; Japan's first measure on or after theirs; each naming Ukraine or Crimea."
     lo, hi = (d.year for d in _interval(claim.period))
@@ -391,7 +377,7 @@ def check_japan_sanctions(claim, get) -> Check:
                      "basis": "; ".join(f"case {int(r.case_id)}: {r.sanctioning_state} → {r.sanctioned_state}, {int(r.begin)}–{int(r.end)}" for r in hit.itertuples())})
     senders = get("sanctions_senders")
     episodes = [e for e in sorted(set(senders["episode"].astype(int))) if lo <= e <= hi]
-    first = first_measures(senders, episodes[0]).set_index("sender") if episodes else pd.DataFrame(columns=["date", "measure", "title", "source_id"])
+    first = dn.first_measures(senders, episodes[0], SANCTION_SENDERS).set_index("sender") if episodes else pd.DataFrame(columns=["date", "measure", "title", "source_id"])
     src = "; ".join([sid, *first["source_id"]])
     day = lambda n: f"{first.at[n, 'date']:%Y-%m-%d}" if n in first.index else "no dated measure"
     others = [n for n in SANCTION_SENDERS if n != "Japan"]

@@ -1,4 +1,4 @@
-"""The untreated donor pool of Russia's trade partners for a sanctions episode, and a check that names every sender or diversion hub in any set of controls
+"""The untreated donor pool of Russia's trade partners for a sanctions episode, a check that names every sender or diversion hub in any set of controls, and the senders' first dated measures
 
 Docs: https://kuril-research.github.io/kuril-research/donors.html.md"""
 
@@ -13,8 +13,8 @@ from .trade import REPORTED_BY # whose customs report the flow: Russia's for eve
 
 # %% auto #0
 __all__ = ['EPISODES', 'FLOWS', 'HUB_RULES', 'FORMER', 'AGGREGATES', 'TREATED_BASES', 'GROUPS', 'DONOR_PANELS', 'check_episode',
-           'russia_panel', 'toy_world', 'donor_panel', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'check_controls',
-           'control_warning', 'check_years', 'donor_table', 'donor_pool']
+           'russia_panel', 'toy_world', 'donor_panel', 'senders', 'hubs', 'toy_senders', 'toy_hubs', 'first_measures',
+           'check_controls', 'control_warning', 'check_years', 'donor_table', 'donor_pool']
 
 # %% ../nbs/26b_donors.ipynb #9a437e60
 EPISODES = (2014, 2022)
@@ -138,6 +138,22 @@ def toy_hubs() -> pd.DataFrame:
     "Two rows in the `diversion_hubs` schema (iso3, episode, statement, source_id)."
     return pd.DataFrame({"iso3": ["CHN", "TUR"], "episode": [2022, 2022], "statement": ["constructed example"] * 2,
                          "source_id": ["example"] * 2})
+
+# %% ../nbs/26b_donors.ipynb #04929631
+def first_measures(senders:pd.DataFrame, # the `sanctions_senders` table
+                   episode:int, # the sanctions episode
+                   named:dict, # display name -> ISO3 code, or "EU" for the EU members' rows
+                  ) -> pd.DataFrame:
+    "Each named sender's first measure of the episode dated to the day: sender, date, measure, title, source_id (senders without one left out)."
+    s = senders[(senders["episode"].astype(int) == episode) & senders["date"].astype("string").str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)]
+    rows = []
+    for name, code in named.items():
+        own = s[s["basis"] == "eu_member_state"] if code == "EU" else s[(s["iso3"] == code) & (s["basis"] == "own_measure")]
+        if own.empty: continue
+        r = own.sort_values("date").iloc[0]
+        rows.append({"sender": name, "date": pd.Timestamp(str(r["date"])), "measure": str(r["measure"]), "title": str(r["source_title"]),
+                     "source_id": str(r["source_id"])})
+    return pd.DataFrame(rows, columns=["sender", "date", "measure", "title", "source_id"])
 
 # %% ../nbs/26b_donors.ipynb #22c67547
 def check_controls(controls:list, # the control partners (ISO3), any set
