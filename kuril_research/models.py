@@ -12,8 +12,8 @@ import statsmodels.api as sm
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
 
 # %% auto #0
-__all__ = ['COV_TYPES', 'COVARIATES', 'log_panel', 'synthetic_panel', 'annual_covariates', 'did', 'event_study', 'placebos',
-           'permutation', 'by_control', 'pre_trend', 'first_post_year', 'event_rule', 'trend_sentence',
+__all__ = ['COV_TYPES', 'COVARIATES', 'log_panel', 'synthetic_panel', 'annual_covariates', 'did', 'pretrend_test', 'event_study',
+           'placebos', 'permutation', 'by_control', 'pre_trend', 'first_post_year', 'event_rule', 'trend_sentence',
            'result_paragraph']
 
 # %% ../nbs/26_models.ipynb #c751ba1f
@@ -136,6 +136,30 @@ def did(panel:pd.DataFrame, # partner, year, value
                partners=p.partner.nunique(), cov_type=cov_type, covariates=", ".join(covariates.columns) if covariates is not None else "")
     return pd.Series(out, name=f"{treated} from {treatment_year}")
 
+# %% ../nbs/26_models.ipynb #5f0c2e71
+def _joint_p(res, names:list) -> float:
+    "p of the joint F-test that the coefficients `names` are all zero (NaN without names or residual degrees of freedom)."
+    if not names or res.df_resid <= 0: return np.nan
+    return float(res.f_test(" = 0, ".join(names) + " = 0").pvalue)
+
+def pretrend_test(p:pd.DataFrame, # the log panel (`log_panel`): partner, year, y
+                  treated:str, # the treated partner
+                  treatment_year:int, # event time 0
+                  reference:int=-1, # the event time normalised to 0
+                  cov_type:str="nonrobust", # as in `event_study`
+                  alpha:float=0.05, # 1 − the intervals' coverage
+                 ) -> dict:
+    "The joint F-test that the treated partner's coefficients before `reference` are zero, fitted on the years up to the reference only: {p, halfwidth (mean, log points), n}."
+    q = p[p.year <= treatment_year + reference].reset_index(drop=True)
+    k = q.year - treatment_year
+    ks = sorted(e for e in set(q.loc[q.partner == treated, "year"] - treatment_year) if e < reference)
+    if not ks: return {"p": np.nan, "halfwidth": np.nan, "n": 0}
+    regs = pd.DataFrame({f"k{e:+d}": ((q.partner == treated) & (k == e)).astype(float) for e in ks})
+    res = _fit(q, regs, cov_type)
+    ci = res.conf_int(alpha).loc[list(regs.columns)] if res.df_resid > 0 else None
+    return {"p": _joint_p(res, list(regs.columns)), "halfwidth": float(((ci[1] - ci[0]) / 2).mean()) if ci is not None else np.nan, "n": len(ks)}
+
+
 # %% ../nbs/26_models.ipynb #21cba6da
 def event_study(panel:pd.DataFrame, # partner, year, value
                 treated:str, # the treated partner
@@ -159,10 +183,10 @@ def event_study(panel:pd.DataFrame, # partner, year, value
         r = {"coef": 0.0, "se": 0.0, "lo": 0.0, "hi": 0.0, "p": np.nan, "pct": 0.0, "pct_lo": 0.0, "pct_hi": 0.0} if e == reference else _row(res, f"k{e:+d}", alpha)
         rows.append({"event_time": e, "year": treatment_year + e, **r})
     out = pd.DataFrame(rows)
-    pre = [f"k{e:+d}" for e in ks if e < reference]
-    pre_p = float(res.f_test(" = 0, ".join(pre) + " = 0").pvalue) if pre else np.nan
-    out.attrs.update(treated=treated, treatment_year=treatment_year, reference=reference, cov_type=cov_type,
-                     nobs=int(res.nobs), pretrend_p=pre_p, pretrend_n=len(pre))
+    pre, pt = [f"k{e:+d}" for e in ks if e < reference], pretrend_test(p, treated, treatment_year, reference, cov_type, alpha)
+    out.attrs.update(treated=treated, treatment_year=treatment_year, reference=reference, cov_type=cov_type, nobs=int(res.nobs),
+                     pretrend_p=pt["p"], pretrend_n=pt["n"], pretrend_halfwidth=pt["halfwidth"],
+                     pretrend_years=(int(p.year.min()), treatment_year + reference), pretrend_p_window=_joint_p(res, pre))
     return out
 
 # %% ../nbs/26_models.ipynb #e3e9e237
@@ -305,13 +329,15 @@ def result_paragraph(estimate:pd.Series, # from `did`
         s.append(f"The interval includes zero ({_p(e.p)}): the data do not show a change beyond what happened to the control partners.")
     if events is not None:
         n, pp = events.attrs.get("pretrend_n", 0), events.attrs.get("pretrend_p", np.nan)
-        if n == 0: s.append("The event study has no year before the reference year, so pre-trends cannot be tested.")
+        y0, y1 = events.attrs.get("pretrend_years", (None, None))
+        test = f"F-test on {y0}–{y1}, the years up to the reference" if y0 is not None else "F-test"
+        if n == 0 or not np.isfinite(pp): s.append("The event study has no year before the reference year, so pre-trends cannot be tested.")
         elif pp >= alpha:
-            pre = events[events.event_time < events.attrs.get("reference", -1)]
-            half = float(((pre.hi - pre.lo) / 2).mean())
-            weak = f", but their intervals are wide (±{half:.2f} log points on average, against an estimate of {e.coef:.2f}), so the test has little power" if half > abs(e.coef) else ""
-            s.append(f"Before the treatment the {n} event-study coefficients are jointly indistinguishable from zero (F-test p = {pp:.2f}){weak or ', so there is no sign that the treated partner was already drifting apart'}.")
-        else: s.append(f"Before the treatment the {n} event-study coefficients are jointly different from zero (F-test {_p(pp)}): the treated partner was already moving apart from the controls, which weakens a causal reading of what follows.")
+            half = events.attrs["pretrend_halfwidth"]
+            weak = f", but in that fit their intervals are wide (±{half:.2f} log points on average, against an estimate of {e.coef:.2f}), so the test has little power" if half > abs(e.coef) else ""
+            s.append(f"Before the treatment the {n} event-study coefficients are jointly indistinguishable from zero ({test}, p = {pp:.2f}){weak or ', so there is no sign that the treated partner was already drifting apart'}.")
+        else: s.append(f"Before the treatment the {n} event-study coefficients are jointly different from zero ({test}, {_p(pp)}): the treated partner was already moving apart from the controls, which weakens a causal reading of what follows "
+                       "(a classical test, which rejects too often when the partners' noise differs or the years are correlated: read it with the placebo years).")
     if placebo is not None and len(placebo):
         sig = placebo[placebo.p < alpha]
         yrs = ", ".join(str(int(y)) for y in placebo.placebo_year)
