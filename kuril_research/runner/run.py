@@ -17,7 +17,7 @@ from ..errors import KurilError
 from ..settings import Settings, load_settings
 
 # %% auto #0
-__all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'Step', 'record_of',
+__all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'page', 'Step', 'record_of',
            'known_declarations', 'plan', 'run_order', 'record_result', 'append_log', 'read_log', 'last_runs',
            'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows', 'rejected_settings', 'register']
 
@@ -43,12 +43,14 @@ class Result:
     name: str
     status: str # ok, error, timeout, kernel-died, kernel-failed-to-start
     error: str # one line naming the cell and the error; empty when ok
-    ipynb: bytes # the executed notebook
-    html: bytes # its page
+    ipynb: bytes # the executed notebook, cleaned, secrets removed
+    html: bytes = b"" # its page, rendered by the runner (`page`) once the worker has handed the notebook back
     reads: list = field(default_factory=list) # tables the report read
     cell_seconds: float = 0.0 # time in the kernel running its cells
-    seconds: float = 0.0 # wall time on the worker, execution and rendering
+    seconds: float = 0.0 # wall time of the run on the worker, then of its rendering
     rejected: str = "" # the check cell's message when it rejected a parameter value (see `check_cell`)
+    failure: Failure|None = None # where and how the report failed, secrets removed; None when ok
+    good: str = "" # the file name of the last good page, linked from a failure page
 
 # %% ../../nbs/44_runner.run.ipynb #94714b14
 def check_cell(nb:dict, # a parameterised analysis notebook
@@ -75,11 +77,11 @@ def _no_iri_grammar():
 def run_job(job:Job, # the report to run
             cell_hook=None, # called as cell_hook(report, index, total) before each code cell
            ) -> Result:
-    "Run one report in this worker's warm kernel and render it."
+    "Run one report in this worker's warm kernel; hand back the cleaned notebook, secrets removed (the runner renders its page)."
     _no_iri_grammar()
     import nbformat
-    from kuril_research.runner.executors import run_notebook, scrub, secret_values
-    from kuril_research.runner.render import clean, notebook_bytes, render_html, shorten
+    from kuril_research.runner.executors import Failure, run_notebook, scrub, secret_values
+    from kuril_research.runner.render import clean, notebook_bytes, shorten
     t0 = time.perf_counter()
     on_cell = (lambda i, n: cell_hook(job.name, i, n)) if cell_hook else None
     run = run_notebook(nbformat.from_dict(job.nb), job.cwd, job.env, job.timeout, on_cell)
@@ -88,10 +90,18 @@ def run_job(job:Job, # the report to run
     if f is not None:
         where = f"cell {f.cell}" if f.cell is not None else "kernel"
         error = shorten(f"{where}: {f.ename}: {f.evalue}")
-    html = render_html(nb, job.name, f, job.good)
-    s = lambda b: scrub(b.decode(), secrets).encode()
-    return Result(job.name, run.status, scrub(error, secrets), s(notebook_bytes(nb)), s(html), run.reads,
-                  run.cell_seconds, time.perf_counter() - t0, scrub(rejected_by_check(job.nb, f), secrets))
+        f = Failure(f.cell, f.ename, scrub(f.evalue, secrets), [scrub(t, secrets) for t in f.traceback])
+    return Result(job.name, run.status, scrub(error, secrets), scrub(notebook_bytes(nb).decode(), secrets).encode(), b"", run.reads,
+                  run.cell_seconds, time.perf_counter() - t0, scrub(rejected_by_check(job.nb, run.failure), secrets), f, job.good)
+
+def page(res:Result, # a worker's result, not rejected
+        ) -> bytes:
+    "The report's page, rendered from the notebook the worker handed back (its secrets already removed); the runner does it while the worker runs the next report."
+    import nbformat
+    from kuril_research.runner.executors import scrub, secret_values
+    from kuril_research.runner.render import render_html
+    html = render_html(nbformat.reads(res.ipynb.decode(), as_version=4), res.name, res.failure, res.good)
+    return scrub(html.decode(), secret_values()).encode()
 
 # %% ../../nbs/44_runner.run.ipynb #24c51d10
 @dataclass
@@ -416,8 +426,10 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
                 step = futs[fut]
                 try: res = fut.result()
                 except Exception as e:
-                    res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"", b"")
+                    res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"")
                     res.html = f"<!DOCTYPE html><p>The runner failed on this report: {res.error}</p>".encode()
+                if not res.html and not res.rejected:
+                    t = time.perf_counter(); res.html = page(res); res.seconds += time.perf_counter() - t
                 if res.rejected: # the user's input error: nothing of this report is written
                     line, event = rejection(settings, step.entry, overrides, res.rejected)
                     rejected.append(line)
