@@ -137,7 +137,8 @@ def _exporter():
                 return accessible(page), resources
         _EXPORTER.append(Exporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"kuril.html.j2": TEMPLATE})],
                                        template_file="kuril.html.j2", exclude_input_prompt=True, exclude_output_prompt=True,
-                                       embed_images=True, filters={"markdown_text": markdown_text, "no_script": no_script}))
+                                       embed_images=True, filters={"markdown_text": markdown_text, "no_script": no_script},
+                                       optimistic_validation=True))  # the notebook is validated once, after the preprocessors, not after each (a third of a page's time)
     return _EXPORTER[0]
 
 def warm_up() -> None:
