@@ -159,7 +159,6 @@ def pretrend_test(p:pd.DataFrame, # the log panel (`log_panel`): partner, year, 
     ci = res.conf_int(alpha).loc[list(regs.columns)] if res.df_resid > 0 else None
     return {"p": _joint_p(res, list(regs.columns)), "halfwidth": float(((ci[1] - ci[0]) / 2).mean()) if ci is not None else np.nan, "n": len(ks)}
 
-
 # %% ../nbs/26_models.ipynb #21cba6da
 def event_study(panel:pd.DataFrame, # partner, year, value
                 treated:str, # the treated partner
