@@ -13,6 +13,7 @@ from pathlib import Path
 from .cache import (atomic_write, code_version, manifest_bytes, package_versions, read_manifest,
                                   report_key, sha256, stale_reason, sweep_temporary, table_hashes, tables_read, write_manifest)
 from .catalogue import Entry, Param, output_path, parameterize, parse_overrides, select, tagged
+from .executors import Failure
 from ..errors import KurilError
 from ..settings import Settings, load_settings
 
@@ -80,7 +81,7 @@ def run_job(job:Job, # the report to run
     "Run one report in this worker's warm kernel; hand back the cleaned notebook, secrets removed (the runner renders its page)."
     _no_iri_grammar()
     import nbformat
-    from kuril_research.runner.executors import Failure, run_notebook, scrub, secret_values
+    from kuril_research.runner.executors import run_notebook, scrub, secret_values
     from kuril_research.runner.render import clean, notebook_bytes, shorten
     t0 = time.perf_counter()
     on_cell = (lambda i, n: cell_hook(job.name, i, n)) if cell_hook else None
