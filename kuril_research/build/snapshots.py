@@ -24,11 +24,9 @@ MANIFEST_VERSION = 1 # the manifest format
 MANIFEST_NAME = "snapshots.json" # at the project root
 
 # Raw folders the build does not read yet but will (globs relative to the raw folder): their files are `planned`.
-
-PLANNED = ["econ/imf_dots_annual_all_reporters_2022snapshot/*",
-           "polgeo/sanctions_on_russia_senders/*", "polgeo/gsdb_full/*", "polgeo/icow_provisional_claims/*",
-           "polgeo/icews_dyadyear_netify/*", "polgeo/opinion_polls_japan_russia_pages/*",
-           "polgeo/fisheries_kurils_agreements_pages/*", "polgeo/islands_exchanges_ftp_reported_pages/*"]
+# None at present: the folders of the last round (the DOTS world matrix, the senders, GSDB, ICOW, ICEWS, the polls,
+# fisheries and exchanges pages) are all read, their metadata files included.
+PLANNED: list = []
 
 # %% ../../nbs/10a_build.snapshots.ipynb #1a955b15
 def file_sha256(path:Path, # a file

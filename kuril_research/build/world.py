@@ -15,9 +15,11 @@ from .raw import RawDir, read_raw, read_csv, fail_at, recode
 from .politics import GSDB_REQUIRED, GSDB_TYPES, gsdb_fields
 
 # %% auto #0
-__all__ = ['WORLD_DIR', 'NO_ISO_CODES', 'WORLD_FIELDS', 'WORLD_KEY', 'SENDERS_FILE', 'SENDER_BASES', 'UNFRIENDLY_COPY',
-           'GSDB_FULL', 'HUBS_FILE', 'read_big', 'world_from_dots', 'build_world_trade', 'repo_file_id',
-           'check_unfriendly_rows', 'build_sanctions_senders', 'build_gsdb_cases', 'build_diversion_hubs']
+__all__ = ['WORLD_DIR', 'NO_ISO_CODES', 'WORLD_FIELDS', 'WORLD_KEY', 'NAMES_FILE', 'WORKBOOKS_FILE', 'SENDERS_FILE',
+           'SENDER_BASES', 'UNFRIENDLY_COPY', 'SENDERS_SUMMARY', 'MEASURE_BASES', 'GSDB_FULL', 'HUBS_FILE', 'read_big',
+           'world_from_dots', 'check_dots_names', 'build_world_trade', 'repo_file_id', 'check_unfriendly_rows',
+           'senders_summary', 'check_senders_summary', 'build_sanctions_senders', 'build_gsdb_cases',
+           'build_diversion_hubs']
 
 # %% ../../nbs/12a_build.world.ipynb #471e9781
 WORLD_DIR = "econ/imf_dots_annual_all_reporters_2022snapshot"
@@ -62,7 +64,7 @@ def read_big(src:RawDir, # the raw folder
 
 # %% ../../nbs/12a_build.world.ipynb #537709f6
 WORLD_FIELDS = [
-    fld("reporter", "string", "The reporting economy, ISO 3166 alpha-3 (former economies with their ISO 3166-3 codes: SUN USSR, YUG Yugoslavia, CSK Czechoslovakia, DDR East Germany, SCG Serbia and Montenegro, ANT Netherlands Antilles, YMD South Yemen; XKX Kosovo, user-assigned). Project codes for the economies the source gives no ISO3: XBL Belgium-Luxembourg, XSA South African Common Customs Area (SACCA), XMW 'Malaysia, West'.", required=True, pattern=r"^[A-Z]{3}$"),
+    fld("reporter", "string", "The reporting economy, ISO 3166 alpha-3 (former economies with their ISO 3166-3 codes: SUN USSR, YUG Yugoslavia, CSK Czechoslovakia, DDR East Germany, SCG Serbia and Montenegro, ANT Netherlands Antilles, YMD South Yemen; XKX Kosovo, user-assigned). Project codes for the economies the source gives no ISO3: XBL Belgium-Luxembourg, XSA South African Common Customs Area (SACCA); the third, XMW 'Malaysia, West', is a partner of the IMF aggregates only and so in no row.", required=True, pattern=r"^[A-Z]{3}$"),
     fld("partner", "string", "The partner economy, coded as `reporter`; WLD = the world (the reporter's total trade).", required=True, pattern=r"^[A-Z]{3}$"),
     fld("flow", "string", "Exports to or imports from the partner, from the reporter's side.", required=True, enum=["exports", "imports"]),
     fld("valuation", "string", "FOB for exports, CIF for imports (the IMF sheets).", required=True, enum=["FOB", "CIF"]),
@@ -110,12 +112,51 @@ def world_from_dots(src:RawDir # the raw folder
     df["source_id"] = "imf_dots_2022_all"
     return df
 
+# %% ../../nbs/12a_build.world.ipynb #b2e6f4a1
+NAMES_FILE = f"{WORLD_DIR}/imf_dots_names_to_iso3.csv"
+WORKBOOKS_FILE = f"{WORLD_DIR}/source_workbooks.csv"
+
+def _span(text:str) -> tuple|None:
+    "'1960-2020' as (1960, 2020); empty as None."
+    return tuple(int(y) for y in text.split("-")) if text else None
+
+def _years(span:tuple|None) -> str: return f"{span[0]}–{span[1]}" if span else "no year"
+
+def check_dots_names(world:pd.DataFrame, # the matrix as `world_from_dots` gives it
+                     src:RawDir, # the raw folder
+                    ) -> dict:
+    "Raise `DataFormatError` unless the matrix agrees with the extract's names file and workbook list; {'economies', 'workbooks'} counted."
+    s = "string"
+    names = read_raw(src, NAMES_FILE, {"imf_name": s, "iso3": s, "entity_type": s, "reporter_source_file": s, "reporter_years": s, "partner_years": s},
+                     key=["imf_name"], required=["imf_name", "entity_type"])
+    books = read_raw(src, WORKBOOKS_FILE, {"source_file": s, "reporter_as_printed": s, "status": s}, key=["source_file"], required=["source_file", "status"])
+    econ = names[names.entity_type.isin(["economy", "former_economy"])].fillna({"iso3": "", "reporter_source_file": "", "reporter_years": "", "partner_years": ""})
+    code = econ.iso3.where(econ.iso3 != "", econ.imf_name.map(NO_ISO_CODES))
+    if code.isna().any(): fail_at(names, code.isna().idxmax(), "iso3", f"{econ.imf_name[code.isna().idxmax()]!r} is an economy with no ISO3 and no project code; known: {', '.join(NO_ISO_CODES)}")
+    for side in ("reporter", "partner"):
+        unknown = sorted(set(world[side]) - set(code) - {"WLD"})
+        if unknown: raise DataFormatError(f"{NAMES_FILE}: no economy has the code {unknown[0]}, a {side} of the world matrix")
+    extracted = set(books.source_file[books.status == "extracted"])
+    rep = world.groupby("reporter").year.agg(["min", "max"])
+    par = world[world.partner != "WLD"].groupby("partner").year.agg(["min", "max"])
+    for c, g in econ.groupby(code):
+        r, p = [_span(x) for x in g.reporter_years if x], [_span(x) for x in g.partner_years if x]
+        want = (min(a for a, _ in r), max(b for _, b in r)) if r else None
+        have = (int(rep.at[c, "min"]), int(rep.at[c, "max"])) if c in rep.index else None
+        if want != have: fail_at(names, g.index[0], "reporter_years", f"{c} reports in {_years(want)} here, in {_years(have)} in the world matrix")
+        if c in par.index and not (p and min(a for a, _ in p) <= par.at[c, "min"] and par.at[c, "max"] <= max(b for _, b in p)):
+            fail_at(names, g.index[0], "partner_years", f"{c} is a partner in {int(par.at[c, 'min'])}–{int(par.at[c, 'max'])} in the world matrix, outside the years here")
+        for i, f in g.reporter_source_file.items():
+            if f and f not in extracted: fail_at(names, i, "reporter_source_file", f"{f} is not an extracted workbook of {WORKBOOKS_FILE}")
+    return {"economies": int(code.nunique()), "workbooks": len(extracted)}
+
 # %% ../../nbs/12a_build.world.ipynb #1a935078
 @step
 def build_world_trade(src:RawDir # the raw folder
                      ) -> Table:
     "The `world_trade` table: the IMF DOTS world matrix, every published cell, both reporters and both flows."
     df = world_from_dots(src)
+    checked = check_dots_names(df, src)
     return Table("world_trade", "World merchandise trade matrix, annual, all reporters (IMF DOTS, 2022 snapshot)",
         "Every cell of the IMF Direction of Trade Statistics workbooks in which both the reporter and the partner are economies, "
         "and each economy's trade with the world (partner WLD), 1960–2020, as published: both reporters of a dyad, exports FOB "
@@ -126,11 +167,13 @@ def build_world_trade(src:RawDir # the raw folder
         "Germany before 1991 and DDR East Germany; YEM is North Yemen to 1989 and unified Yemen from 1990 (never both in a year), "
         "YMD South Yemen. Economies with no ISO3 code in the source carry project codes in the user-assigned range: XBL "
         "Belgium-Luxembourg (joint reporter 1960–1996; BEL and LUX report from 1997), XSA the South African Common Customs Area "
-        "(reporter 1960–1997; ZAF reports from 1998), XMW 'Malaysia, West' (a partner 1960–1963). IMF aggregates (regions, "
-        "memorandum items, aggregate reporters) are not kept. 2019–2020 may have been revised by the IMF since the early-2022 "
+        "(reporter 1960–1997; ZAF reports from 1998). IMF aggregates (regions, memorandum items, aggregate reporters) are not "
+        "kept, and with them 'Malaysia, West' (project code XMW), a partner of the aggregates only (1960–1963). Every reporter "
+        "and partner is checked against the extract's names file and every reporter's workbook against its workbook list. 2019–2020 may have been revised by the IMF since the early-2022 "
         "snapshot. Stored gzip-compressed (world_trade.csv.gz).",
         WORLD_FIELDS, df, WORLD_KEY,
         coverage={"temporal": temporal_coverage(df), "reporters": int(df.reporter.nunique()), "partners": int(df.partner.nunique()),
+                  "workbooks": checked["workbooks"],
                   "gaps": "Ends in 2020: no flow after the 2022 invasion. Annual totals only (no products, no months). Taiwan is a partner, never a reporter."},
         compression="gz")
 
@@ -170,6 +213,40 @@ def check_unfriendly_rows(df:pd.DataFrame, # the senders file as `read_raw` give
     if extra: fail_at(rows, rows.index[rows.iso3.isin(extra).to_numpy().argmax()], "iso3", f"{extra[0]} has a russia_unfriendly_list row but is not on the list in {UNFRIENDLY_COPY}")
     if missing: raise DataFormatError(f"{SENDERS_FILE}: no russia_unfriendly_list row for {', '.join(missing)}, listed in {UNFRIENDLY_COPY}")
 
+# %% ../../nbs/12a_build.world.ipynb #e5b9c7d4
+SENDERS_SUMMARY = "polgeo/sanctions_on_russia_senders/sanctions_on_russia_senders_summary.csv"
+MEASURE_BASES = ("own_measure", "aligned_with_eu", "eu_member_state", "anti_circumvention") # the bases that record a measure taken
+
+def senders_summary(df:pd.DataFrame, # the senders file as `read_raw` gives it
+                   ) -> pd.DataFrame:
+    "One row per episode × sender (ISO3, else the name: the EU, the G7): its earliest dated measure (to the day, else the month), GSDB case, 'unfriendly' listing (2022), EU membership, bases and row count."
+    rows = []
+    for (ep, who), g in df.groupby([df.episode.astype(int), df.iso3.fillna(df.country)], sort=True):
+        dates = g.date[g.basis.isin(MEASURE_BASES)]
+        precise = [d for n in (10, 7) for d in [sorted(x for x in dates if len(x) == n)] if d]
+        has = lambda b: str(int((g.basis == b).any()))
+        rows.append({"episode": ep, "sender": who, "earliest_dated_measure": precise[0][0] if precise else "", "in_gsdb_v3": has("gsdb_case"),
+                     "on_russia_unfriendly_list": has("russia_unfriendly_list") if ep == 2022 else "", "eu_member_state": has("eu_member_state"),
+                     "bases": ";".join(sorted(set(g.basis))), "n_source_rows": str(len(g))})
+    return pd.DataFrame(rows)
+
+def check_senders_summary(df:pd.DataFrame, # the senders file as `read_raw` gives it
+                          src:RawDir, # the raw folder
+                         ) -> None:
+    "Raise `DataFormatError` unless the extract's summary is `senders_summary` of the rows, field by field."
+    cols = ["earliest_dated_measure", "in_gsdb_v3", "on_russia_unfriendly_list", "eu_member_state", "bases", "n_source_rows"]
+    s = read_raw(src, SENDERS_SUMMARY, {"episode": "integer", "iso3": "string", "country": "string"} | dict.fromkeys(cols, "string"),
+                 required=["episode", "country", "bases", "n_source_rows"])
+    s["sender"] = s.iso3.fillna(s.country)
+    want = senders_summary(df).set_index(["episode", "sender"])
+    for i, r in s.iterrows():
+        k = (int(r.episode), r.sender)
+        if k not in want.index: fail_at(s, i, "iso3", f"{r.sender} has no row of episode {k[0]} in {SENDERS_FILE}")
+        for c in cols:
+            if (r[c] if pd.notna(r[c]) else "") != want.at[k, c]: fail_at(s, i, c, f"{r[c]!r}, but the rows of {SENDERS_FILE} give {want.at[k, c]!r}")
+    missing = sorted(set(want.index) - set(zip(s.episode.astype(int), s.sender)))
+    if missing: raise DataFormatError(f"{SENDERS_SUMMARY}: no row for {missing[0][1]} in {missing[0][0]}, a sender of {SENDERS_FILE}")
+
 # %% ../../nbs/12a_build.world.ipynb #9faa25ad
 @step
 def build_sanctions_senders(src:RawDir # the raw folder
@@ -184,6 +261,7 @@ def build_sanctions_senders(src:RawDir # the raw folder
     check_unfriendly_rows(df, src)
     bad = ~df.date.str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").fillna(False).astype(bool)
     if bad.any(): fail_at(df, bad.idxmax(), "date", f"{df.date[bad.idxmax()]!r}; allowed YYYY, YYYY-MM or YYYY-MM-DD")
+    check_senders_summary(df, src)
     loc = df.source_url_or_repo_path
     is_page = loc.str.match(r"https?://").fillna(False).astype(bool)
     bad = ~is_page & ~loc.str.match(_REPO.pattern).fillna(False).astype(bool)
