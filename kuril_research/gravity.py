@@ -13,17 +13,16 @@ import pandas as pd
 from .errors import ParameterError, choices
 from . import data
 from . import donors
+from .build.world import MEASURE_BASES # the senders file's bases that record a measure taken, defined with the others
 
 # %% auto #0
-__all__ = ['TARGET', 'JAPAN', 'MEASURE_BASES', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders',
-           'directed_flows', 'policy_terms', 'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons',
-           'fit_plain', 'estimates', 'fit_warm', 'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual',
-           'flagged_flows', 'without_flows', 'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_ri', 'drifting',
-           'japan_attribution']
+__all__ = ['TARGET', 'JAPAN', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders', 'directed_flows', 'policy_terms',
+           'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons', 'fit_plain', 'estimates', 'fit_warm',
+           'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual', 'flagged_flows', 'without_flows',
+           'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_ri', 'drifting', 'japan_attribution']
 
 # %% ../nbs/26a_gravity.ipynb #042ace2a
 TARGET, JAPAN = "RUS", "JPN" # the sanctioned economy and the focus sender
-MEASURE_BASES = ("own_measure", "aligned_with_eu", "eu_member_state", "anti_circumvention") # bases recording a measure taken
 SENDER_SETS = {
     "measures": "senders with a recorded measure (own, EU-aligned, EU member state, anti-circumvention)",
     "measures_ex_ukr": "as 'measures' without Ukraine (whose trade with Russia fell with the war itself)",

@@ -215,7 +215,7 @@ def check_unfriendly_rows(df:pd.DataFrame, # the senders file as `read_raw` give
 
 # %% ../../nbs/12a_build.world.ipynb #e5b9c7d4
 SENDERS_SUMMARY = "polgeo/sanctions_on_russia_senders/sanctions_on_russia_senders_summary.csv"
-MEASURE_BASES = ("own_measure", "aligned_with_eu", "eu_member_state", "anti_circumvention") # the bases that record a measure taken
+MEASURE_BASES = ("own_measure", "aligned_with_eu", "eu_member_state", "anti_circumvention") # the bases that record a measure taken (the others record a listing, a case or a partial step)
 
 def senders_summary(df:pd.DataFrame, # the senders file as `read_raw` gives it
                    ) -> pd.DataFrame:
