@@ -14,12 +14,13 @@ from ..errors import DataFormatError
 from .raw import RawDir, MONTHS, fail_at, read_raw, recode
 
 # %% auto #0
-__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'COW', 'RUSSIA_TRADE_FIELDS',
+__all__ = ['FOCUS', 'TRADE_FIELDS', 'TRADE_KEY', 'DOTS', 'IMTS', 'MOF', 'MOF_PRELIMINARY', 'MOF_JA', 'COW', 'RUSSIA_TRADE_FIELDS',
            'RUSSIA_TRADE_KEY', 'MIRROR_PARTNERS', 'MIRROR_SOURCE', 'MIRROR_MAD_LIMIT', 'MIRROR_MAD_SCALE',
            'MIRROR_MIN_YEARS', 'MIRROR_FIELDS', 'MIRROR_KEY', 'LNG', 'EUROSTAT', 'KPLER', 'KPLER_COPY',
-           'trade_from_dots', 'imts_rows', 'trade_from_imts', 'trade_from_mof', 'trade_from_cow', 'build_trade',
-           'build_russia_trade_imts', 'mirror_pairs', 'mirror_screen', 'build_mirror_flags', 'customs_release',
-           'build_lng_imports_monthly', 'build_eu_trade_russia_monthly', 'build_russia_crude_exports']
+           'trade_from_dots', 'imts_rows', 'trade_from_imts', 'check_mof_labels', 'trade_from_mof', 'trade_from_cow',
+           'build_trade', 'build_russia_trade_imts', 'mirror_pairs', 'mirror_screen', 'build_mirror_flags',
+           'customs_release', 'build_lng_imports_monthly', 'build_eu_trade_russia_monthly',
+           'build_russia_crude_exports']
 
 # %% ../../nbs/12_build.trade.ipynb #3a83c0b6
 FOCUS = ["JPN", "RUS"]
@@ -109,12 +110,28 @@ MOF = "econ/jp_mof_trade_by_country_annual_2021_2025/jp_trade_by_country_2021_20
 _MOF_ISO = {"Japan": "JPN", "Russia": "RUS", "China": "CHN", "South Korea": "KOR", "India": "IND", "Germany": "DEU",
             "United States of America": "USA"} # the partners the table keeps, by the file's English names
 MOF_PRELIMINARY = 2025 # first year of 確々報値 (second-revised preliminary) figures in the file
+MOF_JA = "econ/jp_mof_trade_by_country_annual_2021_2025/jp_trade_by_country_2021_2025.ja.csv" # the same rows with MOF's own (Japanese) labels
+
+def check_mof_labels(en:pd.DataFrame, # the English file as `read_raw` gives it
+                     src:RawDir, # the raw folder
+                    ) -> None:
+    "Raise `DataFormatError` unless the Japanese-labelled file has the English file's rows: the same year and value on each line, and one Japanese name for each English one."
+    ja = read_raw(src, MOF_JA, {"年": "year", "出発地": "string", "到着地": "string", "金額（千円）": "number"}, required=["年", "出発地", "到着地", "金額（千円）"])
+    if len(ja) != len(en): raise DataFormatError(f"{MOF_JA}: {len(ja)} rows, {len(en)} in {MOF}; the two files hold the same rows")
+    for a, b in (("年", "Year"), ("金額（千円）", "Value (thousand yen)")):
+        bad = ja[a].to_numpy() != en[b].to_numpy()
+        if bad.any(): fail_at(ja, ja.index[bad.argmax()], a, f"{ja[a].iloc[bad.argmax()]:.15g} here, {en[b].iloc[bad.argmax()]:.15g} on line {en._line.iloc[bad.argmax()]} of {MOF}")
+    pairs = pd.DataFrame({"ja": pd.concat([ja["出発地"], ja["到着地"]]).to_numpy(), "en": pd.concat([en.From, en.To]).to_numpy()}).drop_duplicates()
+    for side, other in (("en", "ja"), ("ja", "en")):
+        twice = pairs[pairs[side].duplicated(keep=False)]
+        if len(twice): raise DataFormatError(f"{MOF_JA}: {side} name {twice[side].iloc[0]!r} stands for {' and '.join(map(repr, twice[other]))} in the other file")
 
 def trade_from_mof(src:RawDir # the raw folder
                   ) -> pd.DataFrame:
     "Japan MOF rows of `trade`: Japan's exports to and imports from Russia and the control partners, JPY thousands."
     df = read_raw(src, MOF, {"Year": "year", "From": "string", "To": "string", "Value (thousand yen)": "number"},
                key=["Year", "From", "To"], required=["Year", "From", "To", "Value (thousand yen)"])
+    check_mof_labels(df, src)
     bad = (df.From == "Japan") == (df.To == "Japan")
     if bad.any(): fail_at(df, bad.idxmax(), "From", "one of From and To must be Japan")
     exports = df.From == "Japan"
