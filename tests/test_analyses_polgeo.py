@@ -262,6 +262,18 @@ def test_relations_index_shows_shared_organisations_and_pacts_from_the_tables(ru
     assert f"ATOP non-aggression pact {na.min()}–{na.max()}" in shown and len(na) == na.max() - na.min() + 1
 
 
+def test_relations_index_shows_rivalry_threat_and_distance_from_the_tables(runs):
+    "The rivalry spells, the latest territorial-threat score in the window with its interval, and the distance are those of rivalries.csv, territorial_threat.csv and min_distance.csv."
+    shown = _plain(runs["default relations_index"][1])
+    for r in pd.read_csv(ROOT / "data" / "rivalries.csv").itertuples():
+        assert f"{r.first_year}–{r.last_year} {r.types}; none coded in 1992–2024" in shown
+    th = pd.read_csv(ROOT / "data" / "territorial_threat.csv")
+    jp = th[(th.ccode == 740) & (th.year >= 1992)].sort_values("year").iloc[-1]
+    assert f"Territorial threat to Japan, {jp.year} {jp.threat:.2f} 90 % interval {jp.lower:.2f} to {jp.upper:.2f}" in shown
+    d = pd.read_csv(ROOT / "data" / "min_distance.csv")
+    d = d[d.year >= 1992]
+    assert d.min_distance_km.nunique() == 1 and f"{d.min_distance_km.iloc[0]:.2f} km {d.year.min()}–{d.year.max()} (CShapes 2.0)" in shown
+
 def test_relations_index_sets_the_two_dispute_codings_side_by_side(runs):
     "The disputes starting in the window as MID 5.0 and GML 2.2.1 code them: counts of those both code and of those one lacks, recomputed from mids.csv, and GML's onset count beside MID's."
     shown = _plain(runs["default relations_index"][1])

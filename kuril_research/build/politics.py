@@ -13,9 +13,9 @@ from .raw import RawDir, read_csv, not_allowed
 
 # %% auto #0
 __all__ = ['UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GSDB_FILE', 'GSDB_TYPES', 'GSDB_REQUIRED',
-           'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC', 'unga_tables', 'mid_tables', 'gsdb_fields', 'sanctions_table',
-           'territorial_table', 'wars_table', 'contiguity_table', 'shared_igos_table', 'alliances_table',
-           'build_politics']
+           'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC', 'RIVALRY_SOURCES', 'unga_tables', 'mid_tables', 'gsdb_fields',
+           'sanctions_table', 'territorial_table', 'wars_table', 'contiguity_table', 'shared_igos_table',
+           'alliances_table', 'rivalries_table', 'territorial_threat_table', 'min_distance_table', 'build_politics']
 
 # %% ../../nbs/18_build.politics.ipynb #69c8f650
 UNGA_FILE = "polgeo/unga_ideal_points/unga_idealpoints_jpn_rus_usa_chn.csv"
@@ -375,10 +375,81 @@ def alliances_table(src:RawDir # the raw folder
                  fields, out, ["year"], {"temporal": f"{out.year.min()}–{out.year.max()}",
                                          "gaps": "Only years with an obligation appear (a missing year means none is coded); ATOP v5 ends in 2018."})
 
+# %% ../../nbs/18_build.politics.ipynb #b8d3eaf2
+RIVALRY_SOURCES = {"thompson_dreyer_rivalry_jpn_rus.csv": ("thompson_dreyer", "rivalryno", "rivalryname", "styear", "endyear"),
+                   "tss_rivalry_jpn_rus.csv": ("tss_rivalry", "tssr_id", "rivalry", "start", "end")} # file: source_id and its id, name, first and last year columns
+
+def rivalries_table(src:RawDir # the raw folder
+                   ) -> Table:
+    "The `rivalries` table: the strategic rivalries each rivalry data set codes between the two, one row per data set and rivalry."
+    rows = []
+    for file, (sid, rid, name, y0, y1) in RIVALRY_SOURCES.items():
+        f = MISC + file
+        df = read_csv(src.path(f), {rid: "integer", name: "string", "ccode1": "integer", "ccode2": "integer", y0: "year", y1: "year"} |
+                      ({"type1": "string", "type2": "string", "type3": "string"} if sid == "thompson_dreyer" else
+                       {c: "integer" for c in ("positional", "spatial", "ideological", "interventionary", "principal", "aprin")}),
+                      key=[rid], required=[rid, name, "ccode1", "ccode2", y0, y1], name=f)
+        for r in df.itertuples():
+            if {r.ccode1, r.ccode2} != {365, 740}: raise DataFormatError(f"{f}: rivalry {getattr(r, rid)} is between {r.ccode1} and {r.ccode2}, not Japan (740) and Russia/USSR (365)")
+            kinds = ([t for t in (r.type1, r.type2, r.type3) if isinstance(t, str) and t] if sid == "thompson_dreyer" else
+                     [k for k in ("positional", "spatial", "ideological", "interventionary") if pd.notna(getattr(r, k)) and getattr(r, k) == 1])
+            rows.append({"source_id": sid, "rivalry_id": getattr(r, rid), "name": getattr(r, name), "first_year": getattr(r, y0),
+                         "last_year": getattr(r, y1), "types": ", ".join(kinds)})
+    out = pd.DataFrame(rows)
+    fields = [fld("source_id", "string", "The rivalry data set (see `sources`).", required=True),
+              fld("rivalry_id", "integer", "The rivalry's number in that data set.", required=True),
+              fld("name", "string", "The rivalry's name as coded.", required=True),
+              fld("first_year", "year", "First year of the rivalry.", required=True), fld("last_year", "year", "Last year of the rivalry.", required=True),
+              fld("types", "string", "The kinds of rivalry coded (positional: over standing in the system; spatial: over territory; ideological; interventionary).")]
+    return Table("rivalries", "Strategic rivalries between Japan and Russia/USSR as two rivalry data sets code them",
+                 "Every rivalry between Japan (740) and Russia/USSR (365) in Thompson & Dreyer's strategic rivalries and in the TSS rivalries, as coded. "
+                 "A year outside every spell is a year no rivalry is coded, not a missing value.", fields, out, ["source_id", "rivalry_id"],
+                 {"temporal": f"{out.first_year.min()}–{out.last_year.max()}", "rivalries": len(out)})
+
+def territorial_threat_table(src:RawDir # the raw folder
+                            ) -> Table:
+    "The `territorial_threat` table: Miller's latent external territorial threat to each state, by year, with its interval."
+    f = MISC + "terrthreat_jpn_rus.csv"
+    num = ["lterrthreat", "sd", "lwr", "upr", "m_lterrthreat", "m_sd", "m_lwr", "m_upr"]
+    df = read_csv(src.path(f), {"ccode": "integer", "year": "year"} | dict.fromkeys(num, "number"), key=["ccode", "year"],
+                  required=["ccode", "year", "lterrthreat", "sd", "lwr", "upr"], name=f)
+    bad = ~df.ccode.isin([365, 740]).to_numpy()
+    if bad.any(): not_allowed(f, df.attrs["lines"][bad.argmax()], "ccode", int(df.ccode.iloc[bad.argmax()]), [365, 740])
+    out = pd.DataFrame({"ccode": df.ccode, "year": df.year, "threat": df.lterrthreat, "sd": df.sd, "lower": df.lwr, "upper": df.upr,
+                        "threat_distance": df.m_lterrthreat, "lower_distance": df.m_lwr, "upper_distance": df.m_upr, "source_id": "miller_terrthreat"})
+    u = "latent scale (standardised; higher = more threat)"
+    fields = [fld("ccode", "integer", "The state: 740 Japan, 365 Russia/USSR.", required=True, enum=[365, 740]), fld("year", "year", "Year.", required=True),
+              fld("threat", "number", "Latent external territorial threat to the state (posterior mean).", unit=u, required=True),
+              fld("sd", "number", "Its posterior standard deviation.", unit=u, required=True, minimum=0),
+              fld("lower", "number", "Lower end of its 90 % interval.", unit=u, required=True), fld("upper", "number", "Upper end of its 90 % interval.", unit=u, required=True),
+              fld("threat_distance", "number", "The variant weighted by minimum distance (empty where the source has none).", unit=u),
+              fld("lower_distance", "number", "Lower end of the variant's 90 % interval.", unit=u), fld("upper_distance", "number", "Upper end of the variant's 90 % interval.", unit=u),
+              fld("source_id", "string", "Miller (2022), see `sources`.", required=True)]
+    return Table("territorial_threat", "Latent external territorial threat to Japan and to Russia/USSR, yearly (Miller 2022)",
+                 "State-years of Miller's measurement model of the external territorial threat each state faces, as published: the posterior "
+                 "mean, its standard deviation and 90 % interval, and the variant weighted by minimum distance.", fields, out, ["ccode", "year"],
+                 {"temporal": f"{out.year.min()}–{out.year.max()}", "states": {"JPN": f"{out[out.ccode == 740].year.min()}–2010", "RUS": f"{out[out.ccode == 365].year.min()}–2010"},
+                  "gaps": "Japan from 1860; the series end in 2010, so neither 2014 nor 2022 is covered."})
+
+def min_distance_table(src:RawDir # the raw folder
+                      ) -> Table:
+    "The `min_distance` table: the shortest distance between the two states' territories, by year (CShapes 2.0)."
+    f = MISC + "cshapes_mindist_jpn_rus.csv"
+    df = read_csv(src.path(f), {"ccode1": "integer", "ccode2": "integer", "year": "year", "mindist": "number"}, key=["year"], required=["ccode1", "ccode2", "year", "mindist"], name=f)
+    if not ((df.ccode1 == 365) & (df.ccode2 == 740)).all(): raise DataFormatError(f"{f}: rows other than the 365–740 dyad")
+    out = pd.DataFrame({"year": df.year, "min_distance_km": df.mindist, "source_id": "cshapes2_mindist"})
+    missing = sorted(set(range(out.year.min(), out.year.max() + 1)) - set(out.year))
+    fields = [fld("year", "year", "Year.", required=True), fld("min_distance_km", "number", "Minimum distance between the two states' territories.", unit="km", required=True, minimum=0),
+              fld("source_id", "string", "CShapes 2.0 (see `sources`).", required=True)]
+    return Table("min_distance", "Minimum distance between Japan and Russia/USSR, yearly (CShapes 2.0)",
+                 "The shortest distance between the two states' territories in each year, as CShapes 2.0 codes the borders.", fields, out, ["year"],
+                 {"temporal": f"{out.year.min()}–{out.year.max()}", "gaps": f"No rows for {missing[0]}–{missing[-1]}." if missing else "None."})
+
 # %% ../../nbs/18_build.politics.ipynb #466b891f
 @step
 def build_politics(src:RawDir # the raw folder
                   ) -> list:
-    "The politics tables: UNGA ideal points and distances, MIDs, GSDB sanctions, territorial changes, wars, contiguity, shared IGOs, alliances."
+    "The politics tables: UNGA ideal points and distances, MIDs, GSDB sanctions, territorial changes, wars, contiguity, shared IGOs, alliances, rivalries, territorial threat, minimum distance."
     return [*unga_tables(src), *mid_tables(src), sanctions_table(src), territorial_table(src), wars_table(src),
-            contiguity_table(src), shared_igos_table(src), alliances_table(src)]
+            contiguity_table(src), shared_igos_table(src), alliances_table(src),
+            rivalries_table(src), territorial_threat_table(src), min_distance_table(src)]
