@@ -13,7 +13,8 @@ from ..errors import DataFormatError
 from .raw import read_csv
 
 # %% auto #0
-__all__ = ['CLAIM_COLUMNS', 'read_claims', 'claims_table']
+__all__ = ['CLAIM_COLUMNS', 'DOCUMENT_TEXTS', 'NUMBER_WORDS', 'read_claims', 'claims_table', 'printed_forms',
+           'check_stated_in_text']
 
 # %% ../../nbs/16_build.claims.ipynb #ded51bbf
 CLAIM_COLUMNS = {"claim_id": "string", "document": "string", "claim": "string", "metric": "string", "period": "string",
@@ -36,10 +37,12 @@ def read_claims(path, # the claims register
     return c
 
 # %% ../../nbs/16_build.claims.ipynb #0fab166e
-def claims_table(known_sources:set # the source_ids a document may be
+def claims_table(known_sources:set, # the source_ids a document may be
+                 src=None, # the raw folder (`RawDir`): the documents' texts the stated values are checked against; None: not checked
                 ) -> Table:
     "The `claims` table from the curated register."
     c = read_claims(curated_path("claims.csv"), known_sources)
+    if src is not None: check_stated_in_text(c, src)
     c["source_id"] = c.document
     years = [int(y) for p in c.period for y in re.findall(r"\d{4}", p)]
     fields = [
@@ -62,3 +65,34 @@ def claims_table(known_sources:set # the source_ids a document may be
                  fields, c, ["claim_id"], {"temporal": f"{min(years)}–{max(years)}", "claims": len(c), "documents": int(c.document.nunique()),
                                            "without_check_table": int(c.check_table.isna().sum()),
                                            "gaps": "Claims without a check table cannot be checked with the bundled data (their check_method says why)."})
+
+# %% ../../nbs/16_build.claims.ipynb #a4c8df37
+DOCUMENT_TEXTS = {"news24_putin_abe_2016": ("news/news24-putin-abe-seek-progress-on-island-row.txt", "We live in a world where facts and fiction get blurred")} # document: its text in the raw folder and where the page furniture after the story begins
+NUMBER_WORDS = {1: ("one", "first"), 2: ("two", "second"), 3: ("three", "third"), 4: ("four", "fourth"), 5: ("five", "fifth"),
+                6: ("six", "sixth"), 7: ("seven", "seventh"), 8: ("eight", "eighth"), 9: ("nine", "ninth"), 10: ("ten", "tenth")}
+
+def printed_forms(value:float) -> list:
+    "The ways a text may print `value`: digits (sign dropped, thousands separated by nothing, a space or a comma) and, for 1–10, the English number words."
+    v = abs(value)
+    if v != int(v): return [f"{v:g}"]
+    n = int(v)
+    return [str(n), f"{n:,}", f"{n:,}".replace(",", " ")] + list(NUMBER_WORDS.get(n, ()))
+
+def _form_pattern(form:str) -> str:
+    "A number in digits, not inside a longer number (a unit may follow: '31%', '$21.3bn'); a number word, as a whole word."
+    return rf"\b{form}\b" if form.isalpha() else rf"(?<![\d.,]){re.escape(form)}(?!\d|[.,]\d)"
+
+def check_stated_in_text(claims:pd.DataFrame, # the register as `read_claims` gives it
+                         src, # the raw folder (`RawDir`)
+                         label:str="kuril_research/curated/claims.csv",
+                        ) -> int:
+    "Raise `DataFormatError` unless every stated value of a claim whose document is in `DOCUMENT_TEXTS` is printed in the document's text; the number of values found."
+    found = 0
+    for line, r in zip(claims.attrs["lines"], claims.itertuples()):
+        if r.document not in DOCUMENT_TEXTS or pd.isna(r.stated_value): continue
+        rel, furniture = DOCUMENT_TEXTS[r.document]
+        text = src.path(rel).read_text(encoding="utf-8").split(furniture)[0]
+        if not any(re.search(_form_pattern(f), text, re.IGNORECASE) for f in printed_forms(r.stated_value)):
+            raise DataFormatError(f"{label} line {line} column stated_value: {r.stated_value:g} is not printed in {rel} ({', '.join(map(repr, printed_forms(r.stated_value)))} looked for)")
+        found += 1
+    return found

@@ -353,4 +353,4 @@ def build_compiled(src:RawDir # the raw folder
     stray = sorted({i for v in events.df.also_source_id.dropna() for i in v.split(";")} - page_ids)
     if stray: raise ValidationError(f"events: also_source_id {stray[0]!r} is not a cited page")
     events.new_sources = pages
-    return [events, categories, population, former, survivors, claims_table(curated_source_ids() | page_ids)]
+    return [events, categories, population, former, survivors, claims_table(curated_source_ids() | page_ids, src)]
