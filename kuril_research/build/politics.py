@@ -379,6 +379,18 @@ def alliances_table(src:RawDir # the raw folder
 RIVALRY_SOURCES = {"thompson_dreyer_rivalry_jpn_rus.csv": ("thompson_dreyer", "rivalryno", "rivalryname", "styear", "endyear"),
                    "tss_rivalry_jpn_rus.csv": ("tss_rivalry", "tssr_id", "rivalry", "start", "end")} # file: source_id and its id, name, first and last year columns
 
+def _pair_only(df:pd.DataFrame, # a raw file read by `read_csv`
+               file:str, # its path, for the message
+               cols:list, # its COW state-code columns: one (state rows) or two (dyad rows)
+              ) -> None:
+    "Raise `DataFormatError` naming file, line and column unless every code is Japan's (740) or Russia/USSR's (365) and a dyad row joins the two."
+    for c in cols:
+        bad = ~df[c].isin([365, 740]).to_numpy()
+        if bad.any(): not_allowed(file, df.attrs["lines"][bad.argmax()], c, int(df[c].iloc[bad.argmax()]), [365, 740])
+    if len(cols) == 2:
+        same = (df[cols[0]] == df[cols[1]]).to_numpy()
+        if same.any(): raise DataFormatError(f"{file} line {df.attrs['lines'][same.argmax()]} column {cols[1]}: {int(df[cols[1]].iloc[same.argmax()])}, the same state as {cols[0]}")
+
 def rivalries_table(src:RawDir # the raw folder
                    ) -> Table:
     "The `rivalries` table: the strategic rivalries each rivalry data set codes between the two, one row per data set and rivalry."
@@ -389,8 +401,8 @@ def rivalries_table(src:RawDir # the raw folder
                       ({"type1": "string", "type2": "string", "type3": "string"} if sid == "thompson_dreyer" else
                        {c: "integer" for c in ("positional", "spatial", "ideological", "interventionary", "principal", "aprin")}),
                       key=[rid], required=[rid, name, "ccode1", "ccode2", y0, y1], name=f)
+        _pair_only(df, f, ["ccode1", "ccode2"])
         for r in df.itertuples():
-            if {r.ccode1, r.ccode2} != {365, 740}: raise DataFormatError(f"{f}: rivalry {getattr(r, rid)} is between {r.ccode1} and {r.ccode2}, not Japan (740) and Russia/USSR (365)")
             kinds = ([t for t in (r.type1, r.type2, r.type3) if isinstance(t, str) and t] if sid == "thompson_dreyer" else
                      [k for k in ("positional", "spatial", "ideological", "interventionary") if pd.notna(getattr(r, k)) and getattr(r, k) == 1])
             rows.append({"source_id": sid, "rivalry_id": getattr(r, rid), "name": getattr(r, name), "first_year": getattr(r, y0),
@@ -413,8 +425,7 @@ def territorial_threat_table(src:RawDir # the raw folder
     num = ["lterrthreat", "sd", "lwr", "upr", "m_lterrthreat", "m_sd", "m_lwr", "m_upr"]
     df = read_csv(src.path(f), {"ccode": "integer", "year": "year"} | dict.fromkeys(num, "number"), key=["ccode", "year"],
                   required=["ccode", "year", "lterrthreat", "sd", "lwr", "upr"], name=f)
-    bad = ~df.ccode.isin([365, 740]).to_numpy()
-    if bad.any(): not_allowed(f, df.attrs["lines"][bad.argmax()], "ccode", int(df.ccode.iloc[bad.argmax()]), [365, 740])
+    _pair_only(df, f, ["ccode"])
     out = pd.DataFrame({"ccode": df.ccode, "year": df.year, "threat": df.lterrthreat, "sd": df.sd, "lower": df.lwr, "upper": df.upr,
                         "threat_distance": df.m_lterrthreat, "lower_distance": df.m_lwr, "upper_distance": df.m_upr, "source_id": "miller_terrthreat"})
     u = "latent scale (standardised; higher = more threat)"
@@ -436,7 +447,7 @@ def min_distance_table(src:RawDir # the raw folder
     "The `min_distance` table: the shortest distance between the two states' territories, by year (CShapes 2.0)."
     f = MISC + "cshapes_mindist_jpn_rus.csv"
     df = read_csv(src.path(f), {"ccode1": "integer", "ccode2": "integer", "year": "year", "mindist": "number"}, key=["year"], required=["ccode1", "ccode2", "year", "mindist"], name=f)
-    if not ((df.ccode1 == 365) & (df.ccode2 == 740)).all(): raise DataFormatError(f"{f}: rows other than the 365–740 dyad")
+    _pair_only(df, f, ["ccode1", "ccode2"])
     out = pd.DataFrame({"year": df.year, "min_distance_km": df.mindist, "source_id": "cshapes2_mindist"})
     missing = sorted(set(range(out.year.min(), out.year.max() + 1)) - set(out.year))
     fields = [fld("year", "year", "Year.", required=True), fld("min_distance_km", "number", "Minimum distance between the two states' territories.", unit="km", required=True, minimum=0),
