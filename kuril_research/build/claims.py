@@ -87,11 +87,12 @@ def check_stated_in_text(claims:pd.DataFrame, # the register as `read_claims` gi
                          label:str="kuril_research/curated/claims.csv",
                         ) -> int:
     "Raise `DataFormatError` unless every stated value of a claim whose document is in `DOCUMENT_TEXTS` is printed in the document's text; the number of values found."
-    found = 0
+    found, texts = 0, {}
     for line, r in zip(claims.attrs["lines"], claims.itertuples()):
         if r.document not in DOCUMENT_TEXTS or pd.isna(r.stated_value): continue
         rel, furniture = DOCUMENT_TEXTS[r.document]
-        text = src.path(rel).read_text(encoding="utf-8").split(furniture)[0]
+        if rel not in texts: texts[rel] = src.path(rel).read_text(encoding="utf-8").split(furniture)[0]  # read once per document
+        text = texts[rel]
         if not any(re.search(_form_pattern(f), text, re.IGNORECASE) for f in printed_forms(r.stated_value)):
             raise DataFormatError(f"{label} line {line} column stated_value: {r.stated_value:g} is not printed in {rel} ({', '.join(map(repr, printed_forms(r.stated_value)))} looked for)")
         found += 1
