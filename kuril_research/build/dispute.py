@@ -10,7 +10,7 @@ import re
 import pandas as pd
 from .core import Table, fld, step, page_id, cited_page_sources
 from ..errors import DataFormatError, ValidationError
-from .raw import RawDir, read_csv, not_allowed
+from .raw import RawDir, YEAR, read_csv, not_allowed, year_range
 
 # %% auto #0
 __all__ = ['ICOW_FILE', 'ICOW_JPN_RUS_FILE', 'ICOW_SOURCE', 'KURIL_CLAIM', 'ICOW_INT', 'ICEWS_FILE', 'ICEWS_PAIR_FILE',
@@ -151,12 +151,11 @@ JP_POLL_FILE = "polgeo/opinion_polls_japan_russia_pages/jp_cabinet_office_diplom
 RU_POLL_FILE = "polgeo/opinion_polls_japan_russia_pages/ru_public_opinion_japan_kurils_reported.csv"
 JP_MEASURES = ("affinity", "no_affinity", "relations_good", "relations_not_good", "relations_important")
 METHOD_BREAK = 2020 # first wave fielded by mail (face-to-face before)
-_YEAR = re.compile(r"(19|20)\d\d")
 
 def poll_year(fieldwork:str # the fieldwork as the page gives it
              ) -> int|None:
     "The first four-digit year of a fieldwork text, or None when it names none."
-    m = _YEAR.search(fieldwork or "")
+    m = YEAR.search(fieldwork or "")
     return int(m.group(0)) if m else None
 
 # %% ../../nbs/18a_build.dispute.ipynb #23477c60
@@ -345,10 +344,6 @@ def agreements_table(src:RawDir # the raw folder
     return t, cites
 
 # %% ../../nbs/18a_build.dispute.ipynb #41757799
-def _years(period:str) -> tuple:
-    ys = [int(m.group(0)) for m in _YEAR.finditer(period)]
-    return (min(ys), max(ys)) if ys else (None, None)
-
 def seizures_table(src:RawDir # the raw folder
                   ) -> tuple:
     "(the `fishing_seizures` table, its page citations)."
@@ -356,7 +351,7 @@ def seizures_table(src:RawDir # the raw folder
     df = read_csv(src.path(SEIZURES_FILE), {"period": s, "boats": "integer", "crew": "integer", "measure": s,
                   **dict.fromkeys(_PAGE_COLS, s)}, key=["period"], required=["period", "measure", "source_url"], name=SEIZURES_FILE)
     kinds = ["incidents" if "incidents" in m else "cumulative" if "cumulative" in m else "period" for m in df.measure]
-    span = [_years(p) for p in df.period]
+    span = [year_range(p) for p in df.period]
     out = pd.DataFrame({"period": df.period, "start_year": pd.array([a for a, _ in span], dtype="Int64"),
                         "end_year": pd.array([b for _, b in span], dtype="Int64"), "kind": kinds,
                         "boats_or_incidents": df.boats, "crew": df.crew, "measure": df.measure,
@@ -393,7 +388,7 @@ def exchanges_table(src:RawDir # the raw folder
         units = _split(r["unit"]) if not pd.isna(r["unit"]) else [None]
         if len(vals) > 1 and len(measures) != len(vals):
             raise DataFormatError(f"{EXCHANGES_FILE} line {line} column value: {r['value']!r} has {len(vals)} values but measure lists {len(measures)}")
-        a, b = _years(r["period"])
+        a, b = year_range(r["period"])
         for i, (m, v) in enumerate(zip(measures, vals)):
             try: x = float(v)
             except ValueError: x = None

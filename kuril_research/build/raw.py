@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import KurilError, RawError, DataFormatError, choices
 
 # %% auto #0
-__all__ = ['MONTHS', 'RawDir', 'read_csv', 'read_raw', 'fail_at', 'recode', 'not_allowed', 'patched_copy']
+__all__ = ['YEAR', 'MONTHS', 'RawDir', 'read_csv', 'read_raw', 'fail_at', 'year_range', 'recode', 'not_allowed', 'patched_copy']
 
 # %% ../../nbs/10_build.raw.ipynb #1a75bf42
 class RawDir:
@@ -125,6 +125,15 @@ def read_raw(src:RawDir, # the raw folder
 def fail_at(df:pd.DataFrame, i, col:str, msg:str):
     "Raise `DataFormatError` for row `i` of a raw file read by `read_raw`."
     raise DataFormatError(f"{df.attrs['file']} line {df.at[i, '_line']} column {col}: {msg}")
+
+# %% ../../nbs/10_build.raw.ipynb #d6ae1f59
+YEAR = re.compile(r"(19|20)\d\d") # a year of the 20th or 21st century in free text
+
+def year_range(text:str # free text naming years: "1960-2020", "2010–2012 season", "June 2019"
+              ) -> tuple:
+    "(first, last) of the years `text` names; (None, None) when it names none."
+    ys = [int(m.group(0)) for m in YEAR.finditer(text or "")]
+    return (min(ys), max(ys)) if ys else (None, None)
 
 # %% ../../nbs/10_build.raw.ipynb #ea57c970
 def recode(df:pd.DataFrame, # a frame read by `_read`

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from .core import Table, fld, step, temporal_coverage, cited_page_sources, curated_path, page_id
 from ..errors import DataFormatError
-from .raw import RawDir, read_raw, read_csv, fail_at, recode
+from .raw import RawDir, read_raw, read_csv, fail_at, recode, year_range
 from .politics import GSDB_REQUIRED, GSDB_TYPES, gsdb_fields
 
 # %% auto #0
@@ -116,11 +116,7 @@ def world_from_dots(src:RawDir # the raw folder
 NAMES_FILE = f"{WORLD_DIR}/imf_dots_names_to_iso3.csv"
 WORKBOOKS_FILE = f"{WORLD_DIR}/source_workbooks.csv"
 
-def _span(text:str) -> tuple|None:
-    "'1960-2020' as (1960, 2020); empty as None."
-    return tuple(int(y) for y in text.split("-")) if text else None
-
-def _years(span:tuple|None) -> str: return f"{span[0]}–{span[1]}" if span else "no year"
+def _span_text(span:tuple|None) -> str: return f"{span[0]}–{span[1]}" if span else "no year"
 
 def check_dots_names(world:pd.DataFrame, # the matrix as `world_from_dots` gives it
                      src:RawDir, # the raw folder
@@ -140,10 +136,10 @@ def check_dots_names(world:pd.DataFrame, # the matrix as `world_from_dots` gives
     rep = world.groupby("reporter").year.agg(["min", "max"])
     par = world[world.partner != "WLD"].groupby("partner").year.agg(["min", "max"])
     for c, g in econ.groupby(code):
-        r, p = [_span(x) for x in g.reporter_years if x], [_span(x) for x in g.partner_years if x]
+        r, p = [year_range(x) for x in g.reporter_years if x], [year_range(x) for x in g.partner_years if x]
         want = (min(a for a, _ in r), max(b for _, b in r)) if r else None
         have = (int(rep.at[c, "min"]), int(rep.at[c, "max"])) if c in rep.index else None
-        if want != have: fail_at(names, g.index[0], "reporter_years", f"{c} reports in {_years(want)} here, in {_years(have)} in the world matrix")
+        if want != have: fail_at(names, g.index[0], "reporter_years", f"{c} reports in {_span_text(want)} here, in {_span_text(have)} in the world matrix")
         if c in par.index and not (p and min(a for a, _ in p) <= par.at[c, "min"] and par.at[c, "max"] <= max(b for _, b in p)):
             fail_at(names, g.index[0], "partner_years", f"{c} is a partner in {int(par.at[c, 'min'])}–{int(par.at[c, 'max'])} in the world matrix, outside the years here")
         for i, f in g.reporter_source_file.items():
