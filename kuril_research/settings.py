@@ -10,7 +10,7 @@ import configparser, os, re
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
-from .errors import SettingsError
+from .errors import SettingsError, choices
 
 # %% auto #0
 __all__ = ['SETTINGS_FILE', 'PATH_KEYS', 'RENAMED_KEYS', 'DROPPED_KEYS', 'DEFAULT_KEYS', 'REPORT_NAME_RE', 'Report', 'Settings',
@@ -31,6 +31,7 @@ class Report:
     name: str # the report's name: `[report NAME]`, also its output file stem
     notebook: Path # the analysis notebook, absolute
     parameters: dict = field(default_factory=dict) # parameter name -> value as written in settings.ini
+    after: tuple = () # the reports whose results this one reuses: started once they have finished (`after = a, b`)
 
 # %% ../nbs/01_settings.ipynb #c6c8e0a7
 @dataclass(frozen=True)
@@ -104,10 +105,25 @@ def _report(cp, sec, root, file):
     nb = (nb if nb.is_absolute() else root / nb).resolve()
     if not nb.is_file():
         raise SettingsError(f"{file.name} [{sec}] notebook = {nb.name}: no such notebook ({nb})")
+    after = tuple(a for a in re.split(r"[,\s]+", items.pop("after", "")) if a)
     for k in items:
         if not k.isidentifier():
             raise SettingsError(f"{file.name} [{sec}] {k}: not a valid parameter name")
-    return Report(name, nb, items)
+    return Report(name, nb, items, after)
+
+def _check_after(reports:dict, file) -> None:
+    "Each `after` names another report of the catalogue, and no report comes, through them, after itself."
+    for r in reports.values():
+        for a in r.after:
+            if a not in reports or a == r.name:
+                raise SettingsError(f"{file.name} [report {r.name}] after: {a!r} is not another report of the catalogue; allowed: {choices([n for n in reports if n != r.name]) or '(none)'}")
+    for r in reports.values():
+        todo = list(r.after)
+        seen = set()
+        while todo:
+            a = todo.pop()
+            if a == r.name: raise SettingsError(f"{file.name} [report {r.name}] after: the reports it names come, through theirs, after it (a cycle); remove one")
+            if a not in seen: seen.add(a); todo += reports[a].after
 
 # %% ../nbs/01_settings.ipynb #ad89fdbe
 @lru_cache(maxsize=8)
@@ -142,6 +158,7 @@ def _parse(file:Path, text:str, *env) -> Settings:
         if sec.startswith("report "):
             r = _report(cp, sec, root, file)
             reports[r.name] = r
+    _check_after(reports, file)
     return Settings(file, root, defaults=_defaults(cp, file), reports=reports, notes=tuple(notes), **resolved)
 
 def load_settings(path:Path|str|None=None, # a settings.ini; default: `find_settings()`

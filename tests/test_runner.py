@@ -144,3 +144,18 @@ def test_dask_local_cluster_matches_local(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert ran(r.stdout) == ["plain", "reads_trade"]
     assert outputs(root) == local, "the Dask executor writes the same bytes as the local one"
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_after_starts_a_report_once_the_ones_it_names_have_finished(tmp_path, executor):
+    # `quick` would finish first beside `slow`; held back by `after`, it starts when `slow` has finished. `free` names
+    # nothing and runs at once beside `slow`
+    root = make_project(tmp_path, {"slow": ("sleeps", {"seconds": 3}), "quick": ("plain", {"after": "slow"}), "free": ("sleeps", {"seconds": 0})})
+    r = run(root, "--executor", executor, "-j", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ran(r.stdout) == ["free", "quick", "slow"]
+    log = [json.loads(l) for l in (root / "reports" / "run-log.jsonl").read_text().splitlines()]
+    done = [e["report"] for e in log if "report" in e]
+    assert done == ["free", "slow", "quick"], done
+    rows = {row["name"]: row for row in json.loads(kuril("--settings", str(root / "settings.ini"), "list", "--json").stdout)}
+    assert rows["quick"]["after"] == ["slow"] and rows["slow"]["after"] == [] and "after" not in rows["quick"]["parameters"]

@@ -105,6 +105,7 @@ class Entry:
     injected: dict # values given in settings.ini or with `-p`, typed
     values: dict = field(default_factory=dict) # every parameter's value: defaults overlaid with `injected`
     adhoc: dict = field(default_factory=dict) # the `-p` values (text) this report takes; empty for a catalogue run
+    after: tuple = () # the reports whose results this one reuses (settings.ini `after`): started once they have finished
 
     @property
     def stem(self) -> str:
@@ -142,7 +143,7 @@ def entry(report:Report, # a `[report NAME]` section
     adhoc = {k: v for k, v in (overrides or {}).items() if k in decl}
     injected |= {k: _typed(report.name, k, v, decl, "-p") for k, v in adhoc.items()}
     values = {k: p.default for k, p in decl.items()} | injected
-    return Entry(report.name, report.notebook, nb, h, decl, injected, values, adhoc)
+    return Entry(report.name, report.notebook, nb, h, decl, injected, values, adhoc, report.after)
 
 # %% ../../nbs/40_runner.catalogue.ipynb #4799b059
 def parse_overrides(pairs:list|None, # `-p` arguments, each `name=value`

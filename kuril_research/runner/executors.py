@@ -15,7 +15,7 @@ from ..errors import KurilError
 # %% auto #0
 __all__ = ['SECRET_NAME', 'KERNEL_ENV', 'WARM_IMPORTS', 'STATUSES', 'EXECUTORS', 'is_secret', 'kernel_env', 'secret_values',
            'scrub', 'kernel_setup', 'kernel_reset', 'kernel_reads', 'Failure', 'Run', 'KernelStartError', 'WarmKernel',
-           'thread_kernel', 'run_notebook', 'stop_kernels', 'LocalExecutor', 'DaskExecutor', 'executor']
+           'thread_kernel', 'run_notebook', 'stop_kernels', 'Completed', 'LocalExecutor', 'DaskExecutor', 'executor']
 
 # %% ../../nbs/42_runner.executors.ipynb #3e61484e
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|AUTH", re.IGNORECASE)
@@ -272,6 +272,22 @@ def stop_kernels() -> None:
 atexit.register(stop_kernels)
 
 # %% ../../nbs/42_runner.executors.ipynb #7b2fce8c
+class Completed:
+    "Futures in the order they finish; more can be `add`ed while iterating (as `distributed.as_completed` allows)."
+    def __init__(self, fs=()):
+        import queue
+        self.done, self.left = queue.SimpleQueue(), 0
+        for f in fs: self.add(f)
+
+    def add(self, f):
+        self.left += 1
+        f.add_done_callback(self.done.put)  # called in the worker thread when f finishes (at once if it has)
+
+    def __iter__(self):
+        while self.left:
+            self.left -= 1
+            yield self.done.get()
+
 class LocalExecutor:
     "Reports run on `jobs` threads of this process, each driving its own warm kernel."
     name = "local"
@@ -286,7 +302,7 @@ class LocalExecutor:
         if self.on_cell: self.on_cell(report, index, total)
 
     def submit(self, fn, *args): return self.pool.submit(fn, *args)
-    def as_completed(self, fs): return futures.as_completed(fs)
+    def as_completed(self, fs): return Completed(fs)
     def cores(self) -> int: return min(self.jobs, os.cpu_count() or 1)
 
     def close(self):

@@ -19,8 +19,9 @@ from ..settings import Settings, load_settings
 
 # %% auto #0
 __all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'page', 'Step', 'record_of',
-           'known_declarations', 'plan', 'run_order', 'record_result', 'append_log', 'read_log', 'last_runs',
-           'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows', 'rejected_settings', 'register']
+           'known_declarations', 'plan', 'run_order', 'waiting_for', 'released', 'record_result', 'append_log',
+           'read_log', 'last_runs', 'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows',
+           'rejected_settings', 'register']
 
 # %% ../../nbs/44_runner.run.ipynb #b2a9e68b
 RUN_LOG = "run-log.jsonl"
@@ -160,6 +161,26 @@ def run_order(steps:list, # the steps to run
     out = []
     for k in range(max(map(len, groups.values()), default=0)):
         out += sorted((g[k] for g in groups.values() if k < len(g)), key=lambda s: -(seconds or {}).get(s.entry.name, 0))
+    return out
+
+# %% ../../nbs/44_runner.run.ipynb #d41f7a21
+def waiting_for(steps:list, # the steps to run, in submission order
+               ) -> dict:
+    "{report: the reports among `steps` it waits for (its `after`)}; a report named by none and naming none waits for nothing."
+    names = {s.entry.name for s in steps}
+    return {s.entry.name: set(s.entry.after) & names for s in steps}
+
+def released(steps:list, # the steps to run, in submission order
+             waits:dict, # from `waiting_for`; emptied as reports finish
+             finished:str, # the report that has just finished
+            ) -> list:
+    "The steps that wait for `finished` and for nothing else any more, in submission order (each released once)."
+    out = []
+    for s in steps:
+        w = waits[s.entry.name]
+        if finished in w:
+            w.discard(finished)
+            if not w: out.append(s)
     return out
 
 # %% ../../nbs/44_runner.run.ipynb #8724dd18
@@ -419,12 +440,18 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
             show.start(todo, executor, jobs)
             ex.on_cell = show.cell
             last = {n: e.get("seconds", 0) for n, e in last_runs(rd).items()}
-            futs = {ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook): s for s in run_order(todo, last)}
+            order = run_order(todo, last)
+            waits = waiting_for(order)
+            submit = lambda s: ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook)
+            futs = {submit(s): s for s in order if not waits[s.entry.name]}
             if ex.name == "local":
                 from kuril_research.runner.render import warm_up
                 warm_up()
-            for fut in ex.as_completed(list(futs)):
+            completed = ex.as_completed(list(futs))
+            for fut in completed:
                 step = futs[fut]
+                for s in released(order, waits, step.entry.name):  # whatever became of the report: the ones after it need not wait longer
+                    f = submit(s); futs[f] = s; completed.add(f)
                 try: res = fut.result()
                 except Exception as e:
                     res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"")
@@ -481,7 +508,7 @@ def catalogue_rows(settings:Settings) -> list:
     for name, r in settings.reports.items():
         rec = manifest["reports"].get(name, {})
         rows.append({"name": name, "notebook": _rel(r.notebook, settings.root), "parameters": entries[name].injected,
-                     "parameters_text": r.parameters, "status": rec.get("status", "never run"), "stale": bool(rec.get("stale")),
+                     "parameters_text": r.parameters, "after": list(r.after), "status": rec.get("status", "never run"), "stale": bool(rec.get("stale")),
                      "last_run": runs.get(name, {}).get("finished"), "page": rec.get("files", {}).get("html"),
                      "rejected": rejected.get(name)})
     return rows
