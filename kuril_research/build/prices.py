@@ -11,8 +11,8 @@ from .core import Table, fld, step, temporal_coverage
 from .raw import RawDir, fail_at, read_raw, recode, MONTHS
 
 # %% auto #0
-__all__ = ['EIA', 'PERIOD_FIELDS', 'FX', 'RUB', 'TRY', 'FX_STATISTICS', 'build_brent', 'partial_year', 'fx_from_fed',
-           'fx_from_cbr', 'fx_from_oecd', 'build_fx', 'build_gdp']
+__all__ = ['EIA', 'PERIOD_FIELDS', 'ROUNDING', 'FX', 'RUB', 'TRY', 'FX_STATISTICS', 'daily_means', 'published_vs_daily',
+           'build_brent', 'partial_year', 'fx_from_fed', 'fx_from_cbr', 'fx_from_oecd', 'build_fx', 'build_gdp']
 
 # %% ../../nbs/14_build.prices.ipynb #6edf5618
 EIA = "econ/eia_brent_wti_spot_datahub"
@@ -32,23 +32,49 @@ def _eia(src:RawDir, file:str, frequency:str, stamp:str) -> pd.DataFrame:
                          "year": pd.array([d.year for d in df.date], dtype="Int64"), "date": df.date, "value": df.price_usd_per_barrel,
                          "source_id": "eia_spot_prices"})
 
+ROUNDING = 0.015 # USD per barrel: a published average and the mean of the rounded daily prices can differ by a cent from rounding alone
+
+def daily_means(daily:pd.DataFrame, # the daily file: date, price_usd_per_barrel
+               ) -> pd.DataFrame:
+    "Mean (to 4 decimals) and count of the daily prices per month (YYYY-MM) and per year (YYYY): frequency, period, daily_mean, daily_days."
+    d = daily.assign(month=[x.isoformat()[:7] for x in daily.date], yr=[x.isoformat()[:4] for x in daily.date])
+    out = [d.groupby(k).price_usd_per_barrel.agg(["mean", "size"]).rename_axis("period").reset_index().assign(frequency=f)
+           for k, f in (("month", "monthly"), ("yr", "annual"))]
+    out = pd.concat(out, ignore_index=True).rename(columns={"mean": "daily_mean", "size": "daily_days"})
+    return out.assign(daily_mean=out.daily_mean.round(4))  # four decimals: the gaps are read in cents
+
+def published_vs_daily(df:pd.DataFrame, # the brent table with daily_mean
+                      ) -> str:
+    "The periods whose published average and daily mean differ by more than rounding, with the gap, e.g. '2012-04 +0.33 (18 days)'."
+    gap = df.value - df.daily_mean.round(2)
+    far = df[gap.abs() > ROUNDING]
+    return "; ".join(f"{r.period} {g:+.2f} ({r.daily_days} days)" for r, g in zip(far.itertuples(), gap[far.index])) or "none"
+
 @step
 def build_brent(src:RawDir # the raw folder
                ) -> Table:
     "The `brent` table: EIA Europe Brent spot price FOB, monthly and annual averages, USD per barrel."
     df = pd.concat([_eia(src, "brent-monthly.csv", "monthly", "-15"), _eia(src, "brent-year.csv", "annual", "06-30")], ignore_index=True)
+    daily = read_raw(src, f"{EIA}/brent-daily.csv", {"date": "date", "price_usd_per_barrel": "number"}, key=["date"], required=["date", "price_usd_per_barrel"])
+    df = df.merge(daily_means(daily), on=["frequency", "period"], how="left", validate="one_to_one")
+    df["daily_days"] = df.daily_days.astype("Int64")
     fields = PERIOD_FIELDS + [
         fld("date", "date", "The date the source stamps on the average: the 15th of the month for a monthly average, June 30 for an annual average (EIA/datahub convention).", required=True),
         fld("value", "number", "Europe Brent spot price FOB (EIA series RBRTE), period average.", unit="USD per barrel", required=True, minimum=0),
+        fld("daily_mean", "number", "The mean of EIA's daily prices in the period (the daily file of the same copy), to 4 decimals: a second figure beside the published average. Missing where the daily file has no day in the period.", unit="USD per barrel", minimum=0),
+        fld("daily_days", "integer", "How many daily prices the daily file has in the period.", minimum=0),
         fld("source_id", "string", "The source of the row (the sources table).", required=True),
     ]
+    df = df[["frequency", "period", "year", "date", "value", "daily_mean", "daily_days", "source_id"]]
     m, a = df[df.frequency == "monthly"], df[df.frequency == "annual"]
     return Table("brent", "Brent crude oil spot price, monthly and annual",
                  "EIA Europe Brent spot price FOB (RBRTE), USD per barrel, monthly and annual averages as published (via the datahub "
-                 "oil-prices copy). The series starts on 1987-05-20, so the 1987 annual value covers May–December at most. WTI and the daily "
-                 "and weekly Brent files are not included.", fields, df, ["frequency", "period"],
+                 "oil-prices copy), with the mean of the same copy's daily prices beside each average. The series starts on 1987-05-20, so the "
+                 "1987 annual value covers May–December at most. WTI and the weekly Brent file are not included.", fields, df, ["frequency", "period"],
                  coverage={"temporal": f"{m.period.min()} to {m.period.max()} (monthly); {a.period.min()}–{a.period.max()} (annual)",
-                           "gaps": "Nothing before 1987-05; no 2026 annual average in the snapshot."})
+                           "gaps": "Nothing before 1987-05; no 2026 annual average in the snapshot.",
+                           "published_vs_daily": "Published average minus the mean of the daily prices (rounded to the cent), where they differ "
+                                                 f"by more than {ROUNDING} USD: {published_vs_daily(df)}"})
 
 # %% ../../nbs/14_build.prices.ipynb #7918a453
 FX = "econ/fx_fed_h10_datahub"
