@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import json
-from bench import figure_counts, figures, gravity_figures, gravity_lines, report_lines, same_pages, spread
+from bench import figure_counts, figures, gravity_figures, gravity_lines, largest, report_lines, same_pages, spread
 
 
 def test_spread_samples_evenly():
@@ -50,3 +50,10 @@ def test_gravity_lines():
     assert "plain pyfixest fepois" in out and "120.0" in out and "(target <= 20 s wall: meets the target)" in out
     assert "1,000 draws" in out and "9.0 s (target <= 60 s: meets the target)" in out and "MISSES" not in out
     assert "MISSES" in "\n".join(gravity_lines(GRAVITY | {"fast": 25.0}))
+
+
+def test_largest_reports_of_the_cold_run(tmp_path):
+    ev = [{"report": "a", "cell_seconds": 6.0}, {"report": "b", "cell_seconds": 1.0}, {"report": "c", "cached": True},
+          {"report": "d", "cell_seconds": 3.0}, {"batch": {"cell_seconds": 10.0}}, {"report": "a", "cell_seconds": 99.0}]
+    (tmp_path / "run-log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in ev))
+    assert largest(tmp_path, 2) == "cell time of the cold run, largest 2 of 3 reports: a 6.0 s, d 3.0 s (90 % of 10.0 s)"

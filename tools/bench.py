@@ -91,6 +91,19 @@ def floor(reports_dir:Path) -> dict:
     batch = next(e["batch"] for e in read_log(reports_dir) if "batch" in e)
     return {"cell_seconds": batch["cell_seconds"], "cores": batch["cores"], "seconds": batch["cell_seconds"] / batch["cores"]}
 
+def largest(reports_dir:Path, # the cold run's reports folder
+            k:int=5, # how many reports to name
+           ) -> str:
+    "Where the cold run's cell time went: its `k` largest reports' cell seconds and their share of the whole, as one line."
+    from kuril_research.runner.run import read_log
+    log = read_log(reports_dir)
+    first = next(i for i, e in enumerate(log) if "batch" in e)
+    cells = {e["report"]: e.get("cell_seconds", 0.0) for e in log[:first] if "report" in e and not e.get("cached")}
+    total = sum(cells.values())
+    top = sorted(cells.items(), key=lambda kv: -kv[1])[:k]
+    return (f"cell time of the cold run, largest {len(top)} of {len(cells)} reports: " + ", ".join(f"{n} {v:.1f} s" for n, v in top) +
+            f" ({100 * sum(v for _, v in top) / total:.0f} % of {total:.1f} s)" if total else "cell time of the cold run: none recorded")
+
 def warm_reruns(reports_dir:Path) -> collections.Counter:
     "Why reports ran again after the cold run's batch (empty when the warm run found everything current)."
     from kuril_research.runner.run import read_log
@@ -149,13 +162,13 @@ def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
         cold = kuril_run(s, tmp / "reports", "--jobs", str(jobs), frozen=frozen)
         print("bench: warm kuril run ...", file=sys.stderr, flush=True)
         warm = kuril_run(s, tmp / "reports", "--jobs", str(jobs), frozen=frozen)
-        fl, rerun = floor(tmp / "reports"), warm_reruns(tmp / "reports")
+        fl, rerun, top = floor(tmp / "reports"), warm_reruns(tmp / "reports"), largest(tmp / "reports")
         pages = same_pages(figure_counts(tmp / "naive", sample), figure_counts(tmp / "reports", sample))
     m = {"reports": len(names), "jobs": jobs, "cores": fl["cores"], "naive": naive, "naive_note": note, "cold": cold["seconds"],
          "naive_cpu": naive_cpu, "cold_cpu": cold["cpu"],
          "warm": warm["seconds"], "floor": fl["seconds"], "cell_seconds": fl["cell_seconds"],
          "cold_exit": cold["exit"], "warm_exit": warm["exit"]}
-    lines = report_lines(m) + [pages]
+    lines = report_lines(m) + [pages, top]
     if cold["exit"]: lines.append(f"note: the cold run exited {cold['exit']} (some reports failed; their time is included)")
     if rerun: lines.append("note: the warm run ran reports again: " + ", ".join(f"{n} x {r}" for r, n in rerun.items()))
     print("\n".join(lines))
