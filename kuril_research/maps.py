@@ -16,9 +16,10 @@ from .errors import DataFormatError, UnknownNameError, ValidationError, choices
 from .plots import GREY, PALETTE
 
 # %% auto #0
-__all__ = ['GEOMETRY_TYPES', 'ISLANDS', 'LAND', 'DISPUTED_AREA', 'COUNTRIES', 'CJK_TEST', 'ISLAND_ORDER', 'EXTENT', 'MAP_SOURCE',
-           'check_geojson', 'read_geojson', 'geometry_resources', 'geometry_path', 'add_features', 'cjk_font',
-           'island_of', 'island_names', 'island_label', 'island_centres', 'kuril_map', 'map_note', 'map_figure']
+__all__ = ['GEOMETRY_TYPES', 'ISLANDS', 'LAND', 'ARC', 'DISPUTED_AREA', 'COUNTRIES', 'CJK_TEST', 'ISLAND_ORDER', 'EXTENT',
+           'MAP_SOURCE', 'INSET', 'check_geojson', 'read_geojson', 'geometry_resources', 'geometry_path',
+           'add_features', 'cjk_font', 'island_of', 'island_names', 'island_label', 'island_centres', 'kuril_map',
+           'map_note', 'locator', 'map_figure']
 
 # %% ../nbs/28_maps.ipynb #71b3da60
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
@@ -75,6 +76,7 @@ def geometry_resources(path:Path|str|None=None # the package folder
 # %% ../nbs/28_maps.ipynb #6bac2f56
 ISLANDS = "islands_geometry"
 LAND = "land_geometry"
+ARC = "kuril_arc_geometry"
 DISPUTED_AREA = "disputed_area_geometry"
 COUNTRIES = "countries_geometry"
 
@@ -227,7 +229,7 @@ def kuril_map(ax, # the axes to draw on
 # %% ../nbs/28_maps.ipynb #52fbb39c
 MAP_SOURCE = ("Source: Natural Earth 1:10m (public domain): land and the disputed area 'Kuril Is.' "
               "(admin. by Russia, claimed by Japan), split into islands by area rank; data package resources "
-              f"{ISLANDS}, {LAND}.")
+              f"{ISLANDS}, {LAND}; the inset: Natural Earth 1:10m land of the Kuril arc, {ARC}.")
 
 def map_note(drawn:dict # what `kuril_map` returned
             ) -> str:
@@ -236,18 +238,45 @@ def map_note(drawn:dict # what `kuril_map` returned
     return ("No font with Japanese glyphs is installed on this machine, so the islands are labelled with "
             "romanised names only (install Debian's fonts-noto-cjk to show the kanji).")
 
+# %% ../nbs/28_maps.ipynb #f2a9c1e1
+INSET = (0.01, 0.65, 0.42, 0.34) # the inset's place on the map (x, y, width, height as fractions of its axes): the sea north of Hokkaido, above Kunashir's label
+
+def locator(ax, # the map's axes
+            arc:dict, # the land of the Kuril arc (`ARC`)
+            islands:dict, # the islands GeoJSON (`ISLANDS`)
+            extent:tuple=EXTENT, # the map's extent, outlined on the inset
+            bounds:tuple=INSET, # where the inset sits on the map
+           ):
+    "An inset that places the map on the whole Kuril arc, Hokkaido to Kamchatka: land grey, the four islands orange, the map's extent outlined; returns the inset's axes."
+    from matplotlib.patches import Rectangle
+    ins = ax.inset_axes(bounds)
+    add_features(ins, arc, facecolor="#d9d9d9", edgecolor=GREY, linewidth=0.2)
+    add_features(ins, islands, facecolor=PALETTE["orange"], edgecolor=PALETTE["vermillion"], linewidth=0.2)
+    ins.add_patch(Rectangle((extent[0], extent[2]), extent[1] - extent[0], extent[3] - extent[2], fill=False, edgecolor="black", linewidth=0.7))
+    pts = np.concatenate([geometry_path(f["geometry"]).vertices for f in arc["features"]])
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    ins.set_xlim(x0, x1); ins.set_ylim(y0, y1)
+    ins.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
+    ins.set_facecolor("#eef4f8"); ins.grid(False); ins.set_xticks([]); ins.set_yticks([])
+    for sp in ins.spines.values(): sp.set_visible(True)  # framed on four sides, whatever the house style does to axes
+    ins.text(0.04, 0.96, "the Kuril arc", transform=ins.transAxes, fontsize=7, color=GREY, va="top")
+    return ins
+
 # %% ../nbs/28_maps.ipynb #46bbf0ec
 def map_figure(title:str="The southern Kurils: the four islands Japan claims and Russia administers", # the figure title
                highlight:list|None=None, # islands to emphasise
                islands:dict|None=None, # the islands GeoJSON, if already read (default: read `ISLANDS`)
                land:dict|None=None, # the land GeoJSON, if already read (default: read `LAND`)
+               arc:dict|None=None, # the Kuril arc's land for the inset, if already read (default: read `ARC`)
                path:Path|str|None=None, # the package folder
               ):
-    "The map of the southern Kurils as a report figure; returns (fig, ax, drawn)."
+    "The map of the southern Kurils, with its inset on the whole arc, as a report figure; returns (fig, ax, drawn)."
     from kuril_research.plots import figure
     islands = islands if islands is not None else read_geojson(ISLANDS, path)
     land = land if land is not None else read_geojson(LAND, path)
+    arc = arc if arc is not None else read_geojson(ARC, path)
     fig, ax = figure(title, "longitude, degrees east", "latitude, degrees north", MAP_SOURCE, figsize=(8, 6))
     drawn = kuril_map(ax, islands, land, highlight=highlight)
+    locator(ax, arc, islands)
     fig.trim = True  # the map's fixed aspect leaves margins: shown trimmed
     return fig, ax, drawn

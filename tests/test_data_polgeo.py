@@ -14,7 +14,7 @@ from kuril_research.build.raw import patched_copy
 
 STEPS = ["compiled", "politics", "dispute", "geometry"]
 # Feature counts of the raw GeoJSON extracts, as their PROVENANCE.md lists them.
-FEATURES = {"islands_geometry": 7, "disputed_area_geometry": 1, "land_geometry": 12, "countries_geometry": 2}
+FEATURES = {"islands_geometry": 7, "disputed_area_geometry": 1, "land_geometry": 12, "kuril_arc_geometry": 13, "countries_geometry": 2}
 
 
 def _rows(path):

@@ -23,6 +23,8 @@ GEOMETRY = {  # resource: (raw file, properties kept, title)
                                "The disputed area of the southern Kurils (Natural Earth 10m)"),
     "land_geometry": ("ne10m_land_clip_141_151E_42_47N.geojson", ["featurecla"],
                       "Land of the region 141–151°E, 42–47°N (Natural Earth 10m land and minor islands)"),
+    "kuril_arc_geometry": ("ne10m_land_clip_139_157E_41_52N_full_kuril_arc.geojson", ["featurecla"],
+                           "Land of the whole Kuril arc, 139–157°E, 41–52°N (Natural Earth 10m land and minor islands)"),
     "countries_geometry": ("ne50m_admin0_japan_russia.geojson", ["ISO_A3", "NAME"], "Japan and Russia (Natural Earth 1:50m admin-0 countries)"),
 }
 # The four islands as the extract labels them by area rank, with their names in Japanese.
@@ -87,6 +89,7 @@ def geojson_resource(src:RawDir, # the raw folder
             "disputed_area_geometry": "Natural Earth's 'Kuril Is.' disputed area (admin. by Russia, claimed by Japan); POP_EST is Natural "
                                       "Earth's population estimate of the area (its year is not stated).",
             "land_geometry": "Natural Earth 10m land is coarse: some Habomai islets are missing from it (they are in the islands geometry).",
+            "kuril_arc_geometry": "From Hokkaido and southern Sakhalin to the tip of Kamchatka: where the four islands lie on the arc (the maps' inset). Coarse at this scale.",
             "countries_geometry": "De-facto borders: the disputed islands are in Russia's polygon, which crosses the antimeridian."}[name]
     return FileResource(name, title, f"{title}. {desc} Coordinates WGS84 longitude/latitude, rounded to 4 decimals.",
                         "geojson", "application/geo+json", text.encode("utf-8"), ["natural_earth_4x"],
