@@ -12,10 +12,11 @@ from ..errors import DataFormatError, ValidationError
 from .raw import RawDir, read_csv, not_allowed
 
 # %% auto #0
-__all__ = ['UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GSDB_FILE', 'GSDB_TYPES', 'GSDB_REQUIRED',
-           'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC', 'RIVALRY_SOURCES', 'unga_tables', 'mid_tables', 'gsdb_fields',
-           'sanctions_table', 'territorial_table', 'wars_table', 'contiguity_table', 'shared_igos_table',
-           'alliances_table', 'rivalries_table', 'territorial_threat_table', 'min_distance_table', 'build_politics']
+__all__ = ['UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GML_PARTICIPANTS', 'GSDB_FILE', 'GSDB_TYPES',
+           'GSDB_REQUIRED', 'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC', 'RIVALRY_SOURCES', 'unga_tables',
+           'check_gml_participants', 'mid_tables', 'gsdb_fields', 'sanctions_table', 'territorial_table', 'wars_table',
+           'contiguity_table', 'shared_igos_table', 'alliances_table', 'rivalries_table', 'territorial_threat_table',
+           'min_distance_table', 'build_politics']
 
 # %% ../../nbs/18_build.politics.ipynb #69c8f650
 UNGA_FILE = "polgeo/unga_ideal_points/unga_idealpoints_jpn_rus_usa_chn.csv"
@@ -97,6 +98,27 @@ MID_FILES = {"cow_mid5": ("polgeo/cow_mid/cow_mid5_disputes_jpn_rus.csv", "polge
              "gml_mid221": ("polgeo/cow_mid/gml_mid221_disputes_jpn_rus.csv", "polgeo/cow_mid/gml_mid221_dirdyad_year_jpn_rus.csv", "mid")}
 MID_FIELDS = ["styear", "stmon", "outcome", "settle", "fatality", "mindur", "maxdur", "hiact", "hostlev", "recip"]
 _NAMES = {"cow_mid5": "CoW MID 5.0", "gml_mid221": "GML 2.2.1"}
+GML_PARTICIPANTS = "polgeo/cow_mid/gml_mid221_participants_jpn_rus.csv"
+
+def check_gml_participants(years:pd.DataFrame, # GML's directed dispute-years as `read_csv` gives them (raw codes)
+                           parts:pd.DataFrame, # GML's participant file as `read_csv` gives it
+                           yfile:str, # how to name the dispute-year file
+                           pfile:str=GML_PARTICIPANTS, # how to name the participant file
+                          ) -> None:
+    "Raise `ValidationError` naming file, line and column unless every participant's dispute has dispute-years and each dispute-year of a state lies in exactly one of its participation spells, with the same sidea, hiact and orig."
+    known = set(years.dispnum)
+    for line, r in zip(parts.attrs["lines"], parts.itertuples()):
+        if r.dispnum not in known: raise ValidationError(f"{pfile} line {line} column dispnum: {r.dispnum} has no dispute-year in {yfile}")
+    plines = dict(zip(parts.index, parts.attrs["lines"]))
+    for line, r in zip(years.attrs["lines"], years.itertuples()):
+        sp = parts[(parts.dispnum == r.dispnum) & (parts.ccode == r.ccode1) & (parts.styear <= r.year) & (parts.endyear >= r.year)]
+        if len(sp) != 1:
+            raise ValidationError(f"{yfile} line {line} column year: {r.year} lies in {len(sp)} of state {r.ccode1}'s participation spells "
+                                  f"in dispute {r.dispnum} ({pfile}); expected exactly one")
+        s = sp.iloc[0]
+        for a, b in (("sidea1", "sidea"), ("hiact1", "hiact"), ("orig1", "orig")):
+            if getattr(r, a) != s[b]:
+                raise ValidationError(f"{yfile} line {line} column {a}: {getattr(r, a)} but {pfile} line {plines[sp.index[0]]} has {b} = {s[b]}")
 
 def _na9(s:pd.Series) -> pd.Series:
     "−9 (missing in the CoW codebooks) as NA."
@@ -138,6 +160,8 @@ def mid_tables(src:RawDir # the raw folder
         y = read_csv(src.path(yfile), cols, key=["dispnum", "ccode1", "year"], required=list(cols), name=yfile)
         lines = y.attrs["lines"]
         _state_rows(y, yfile, pairs, ["dispnum", "year"])
+        if gml: check_gml_participants(y, read_csv(src.path(GML_PARTICIPANTS), dict.fromkeys(["dispnum", "ccode", "styear", "endyear", "sidea", "hiact", "orig"], "integer"),
+                                                    key=["dispnum", "ccode", "styear"], required=["dispnum", "ccode", "styear", "endyear"], name=GML_PARTICIPANTS), yfile)
         bad = y[y[f"{pre}ongoing"] != 1]
         if len(bad): raise ValidationError(f"{yfile} line {lines[bad.index[0]]} column {pre}ongoing: expected 1 on every dispute-year row")
         out = pd.DataFrame({"source_id": sid, "dispnum": y.dispnum, "year": y.year, "ccode": y.ccode1,
