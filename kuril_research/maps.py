@@ -252,10 +252,10 @@ def locator(ax, # the map's axes
     "An inset that places the map on the whole Kuril arc, Hokkaido to Kamchatka: land grey, the four islands orange, the map's extent outlined; returns the inset's axes."
     from matplotlib.patches import Rectangle
     ins = ax.inset_axes(bounds)
-    add_features(ins, arc, facecolor="#d9d9d9", edgecolor=GREY, linewidth=0.2)
+    land = add_features(ins, arc, facecolor="#d9d9d9", edgecolor=GREY, linewidth=0.2)
     add_features(ins, islands, facecolor=PALETTE["orange"], edgecolor=PALETTE["vermillion"], linewidth=0.2)
     ins.add_patch(Rectangle((extent[0], extent[2]), extent[1] - extent[0], extent[3] - extent[2], fill=False, edgecolor="black", linewidth=0.7))
-    pts = np.concatenate([geometry_path(f["geometry"]).vertices for f in arc["features"]])
+    pts = np.concatenate([p.get_path().vertices for p in land])  # the arc's extent, from the paths just drawn
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
     ins.set_xlim(x0, x1); ins.set_ylim(y0, y1)
     ins.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))

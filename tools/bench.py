@@ -85,20 +85,23 @@ def kuril_run(settings, reports_dir:Path, *args, frozen:dict|None=None) -> dict:
                        env=_env(settings, reports_dir, frozen), capture_output=True, text=True)
     return {"seconds": time.perf_counter() - t0, "cpu": children_cpu() - c0, "exit": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
 
+def cold_batch(reports_dir:Path) -> tuple:
+    "The run log split at the cold run's batch: (the cold run's events, its batch, the events after it)."
+    from kuril_research.runner.run import read_log
+    log = read_log(reports_dir)
+    first = next(i for i, e in enumerate(log) if "batch" in e)
+    return log[:first], log[first]["batch"], log[first + 1:]
+
 def floor(reports_dir:Path) -> dict:
     "From the first batch of the run log (the cold run): seconds in cells, cores, and the floor (their ratio)."
-    from kuril_research.runner.run import read_log
-    batch = next(e["batch"] for e in read_log(reports_dir) if "batch" in e)
+    batch = cold_batch(reports_dir)[1]
     return {"cell_seconds": batch["cell_seconds"], "cores": batch["cores"], "seconds": batch["cell_seconds"] / batch["cores"]}
 
 def largest(reports_dir:Path, # the cold run's reports folder
             k:int=5, # how many reports to name
            ) -> str:
     "Where the cold run's cell time went: its `k` largest reports' cell seconds and their share of the whole, as one line."
-    from kuril_research.runner.run import read_log
-    log = read_log(reports_dir)
-    first = next(i for i, e in enumerate(log) if "batch" in e)
-    cells = {e["report"]: e.get("cell_seconds", 0.0) for e in log[:first] if "report" in e and not e.get("cached")}
+    cells = {e["report"]: e.get("cell_seconds", 0.0) for e in cold_batch(reports_dir)[0] if "report" in e and not e.get("cached")}
     total = sum(cells.values())
     top = sorted(cells.items(), key=lambda kv: -kv[1])[:k]
     return (f"cell time of the cold run, largest {len(top)} of {len(cells)} reports: " + ", ".join(f"{n} {v:.1f} s" for n, v in top) +
@@ -106,10 +109,7 @@ def largest(reports_dir:Path, # the cold run's reports folder
 
 def warm_reruns(reports_dir:Path) -> collections.Counter:
     "Why reports ran again after the cold run's batch (empty when the warm run found everything current)."
-    from kuril_research.runner.run import read_log
-    log = read_log(reports_dir)
-    first = next(i for i, e in enumerate(log) if "batch" in e)
-    return collections.Counter(e.get("reason", "?") for e in log[first + 1:] if "report" in e and not e.get("cached"))
+    return collections.Counter(e.get("reason", "?") for e in cold_batch(reports_dir)[2] if "report" in e and not e.get("cached"))
 
 def figures(naive:float, # naive loop seconds, for the whole catalogue
             cold:float, # cold kuril run seconds
