@@ -96,20 +96,19 @@ def validate_table(data_dir:Path, # the package folder
         present = col != ""
         if c.get("required") and (~present).any(): fail_at(file, (~present).idxmax(), f["name"], "", "constraint required")
         vals = col[present]
-        uniq = pd.Series(vals.unique(), dtype=object)  # each rule is checked on the distinct values only
-        def first_bad(ok_u, rule):
-            if not ok_u.all():
-                bad = vals.isin(set(uniq[~ok_u.to_numpy()]))
-                fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], rule)
-        first_bad(_CHECK[f["type"]](uniq.astype(str)).fillna(False).astype(bool), f"type {f['type']}")
-        if "enum" in c: first_bad(uniq.isin([str(v) for v in c["enum"]]), f"constraint enum {c['enum']}")
-        if "pattern" in c: first_bad(uniq.astype(str).str.fullmatch(c["pattern"]).fillna(False).astype(bool), f"constraint pattern {c['pattern']}")
-        for k, op in (("minimum", lambda x, m: x < m), ("maximum", lambda x, m: x > m)):
-            if k in c:
-                x = pd.to_datetime(vals) if f["type"] == "date" else numbers(vals)
-                m = pd.Timestamp(c[k]) if f["type"] == "date" else c[k]
-                bad = op(x, m)
-                if bad.any(): fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], f"constraint {k} {c[k]}")
+        # every value is checked, by Arrow's vectorised kernels: on the world matrix's million distinct numbers that takes a
+        # tenth of the time that finding the distinct values to check took
+        def first_bad(ok, rule):
+            ok = ok.fillna(False).astype(bool)
+            if not ok.all(): fail_at(file, (~ok).idxmax(), f["name"], vals[~ok].iloc[0], rule)
+        first_bad(_CHECK[f["type"]](vals), f"type {f['type']}")
+        if "enum" in c: first_bad(vals.isin([str(v) for v in c["enum"]]), f"constraint enum {c['enum']}")
+        if "pattern" in c: first_bad(vals.str.fullmatch(c["pattern"]), f"constraint pattern {c['pattern']}")
+        bounds = [(k, op) for k, op in (("minimum", lambda x, m: x < m), ("maximum", lambda x, m: x > m)) if k in c]
+        x = (pd.to_datetime(vals) if f["type"] == "date" else numbers(vals)) if bounds else None
+        for k, op in bounds:
+            bad = op(x, pd.Timestamp(c[k]) if f["type"] == "date" else c[k])
+            if bad.any(): fail_at(file, bad.idxmax(), f["name"], vals[bad].iloc[0], f"constraint {k} {c[k]}")
     pk = schema.get("primaryKey") or []
     if pk:
         dup = raw.duplicated(pk, keep="first")
