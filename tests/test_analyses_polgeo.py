@@ -6,6 +6,7 @@ One good report and one bad parameter go through the real papermill CLI; the oth
 go through warm kernels of the report runner (parameters injected by papermill's `parameterize_notebook`), and every
 bad parameter is also checked in this process up to the check cell, the only cell it reaches."""
 import re, shutil
+from pathlib import Path
 from functools import partial
 import pandas as pd
 import pytest
@@ -134,6 +135,21 @@ def test_claims_check_grades_the_sanctions_claim_on_every_named_sender(runs):
     assert f"Japan ({case('Japan')}), the United States ({case('United States')}), the EU ({case('EU')})" in row
     assert "First measures: " + "; ".join(f"{k} {v}" for k, v in first.items()) in row
     assert first["Japan"] >= max(first["the United States"], first["the EU"])  # what 'joined' needs, in the data
+
+
+def test_every_catalogue_report_that_checks_a_gravity_claim_runs_after_sanctions_gravity(settings):
+    "A claims report whose document has a claim graded from the gravity fits (C003's metric) names `after = sanctions_gravity`: started beside it, it would hold a core idle while the fits it needs are computed under their lock."
+    claims = pd.read_csv(ROOT / "data" / "claims.csv")
+    gravity_docs = set(claims[claims.metric == "trade_fall_attribution"].document)
+    assert gravity_docs, "no claim graded from the gravity fits: the test has nothing to check"
+    checked = 0
+    for r in settings.reports.values():
+        if Path(r.notebook).name != "claims_check.ipynb": continue
+        doc = r.parameters.get("document", "all")
+        if doc == "all" or doc in gravity_docs:
+            assert "sanctions_gravity" in r.after, f"[report {r.name}] checks document {doc!r}, which has a gravity-graded claim: add `after = sanctions_gravity`"
+            checked += 1
+    assert checked >= 2  # claims_check (all documents) and claims_check_news24
 
 
 def test_claims_check_grades_the_causal_claim_from_the_gravity_estimate(runs):
