@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/runner.catalogue.html.md""
 
 # %% ../../nbs/40_runner.catalogue.ipynb #27eefb92
 from __future__ import annotations
-import ast, copy, json, re
+import ast, copy, json, re, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from .cache import notebook_hash, sha256
@@ -78,10 +78,16 @@ def _literal(src:str):
     try: return ast.literal_eval(src)
     except (ValueError, SyntaxError): return None
 
+def _no_iri_grammar():
+    # jsonschema imports rfc3987_syntax, when it is installed, only to check the "iri" format, which notebook
+    # schemas never use; the package compiles a grammar at import, a second here. Keep it out of this process.
+    sys.modules.setdefault("rfc3987_syntax", None)
+
 def declared_parameters(nb:dict, # an analysis notebook (`read_notebook`)
                         where:str="notebook", # how to name it in errors
                        ) -> dict:
     "The parameters declared in the notebook's `parameters` cell: {name: `Param`}."
+    _no_iri_grammar()  # papermill imports nbformat, which imports jsonschema
     from papermill.translators import PythonTranslator
     i = tagged(nb, "parameters")
     if i < 0: return {}

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from .cache import (atomic_write, code_version, manifest_bytes, package_versions, read_manifest,
                                   report_key, sha256, stale_reason, sweep_temporary, table_hashes, tables_read, write_manifest)
-from .catalogue import Entry, Param, output_path, parameterize, parse_overrides, select, tagged
+from .catalogue import Entry, Param, _no_iri_grammar, output_path, parameterize, parse_overrides, select, tagged
 from .executors import Failure
 from ..errors import KurilError
 from ..settings import Settings, load_settings
@@ -71,11 +71,6 @@ def rejected_by_check(nb:dict, # the parameterised notebook that ran
     return failure.evalue if failure.cell <= check_cell(nb) else ""
 
 # %% ../../nbs/44_runner.run.ipynb #9c23253d
-def _no_iri_grammar():
-    # jsonschema imports rfc3987_syntax, when it is installed, only to check the "iri" format, which notebook
-    # schemas never use; the package compiles a grammar at import, seconds here. Keep it out of this process.
-    sys.modules.setdefault("rfc3987_syntax", None)
-
 def run_job(job:Job, # the report to run
             cell_hook=None, # called as cell_hook(report, index, total) before each code cell
            ) -> Result:
