@@ -13,7 +13,8 @@ import pandas as pd
 from ..errors import KurilError, RawError, DataFormatError, choices
 
 # %% auto #0
-__all__ = ['YEAR', 'MONTHS', 'RawDir', 'read_csv', 'read_raw', 'fail_at', 'year_range', 'recode', 'not_allowed', 'patched_copy']
+__all__ = ['YEAR', 'MONTHS', 'RawDir', 'settings_raw', 'read_csv', 'read_raw', 'fail_at', 'year_range', 'recode', 'not_allowed',
+           'patched_copy']
 
 # %% ../../nbs/10_build.raw.ipynb #1a75bf42
 class RawDir:
@@ -31,6 +32,14 @@ class RawDir:
         "The checksum of a source file, recorded in the data package's provenance."
         return hashlib.sha256(self.path(rel).read_bytes()).hexdigest()
     def __repr__(self): return f"RawDir({str(self.root)!r})"
+
+# %% ../../nbs/10_build.raw.ipynb #28126e2e
+def settings_raw(path:Path|str|None=None, # a raw folder; default: settings `[paths] raw_dir`
+                ) -> RawDir|None:
+    "The raw folder as a `RawDir`, or None where it is absent (a clone has only `data/`)."
+    from kuril_research.settings import load_settings
+    root = Path(path) if path is not None else load_settings().raw_dir
+    return RawDir(root) if root.is_dir() else None
 
 # %% ../../nbs/10_build.raw.ipynb #138ce025
 _INT = re.compile(r"^[+-]?\d+(\.0+)?$")
