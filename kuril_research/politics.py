@@ -12,10 +12,10 @@ from scipy import stats
 from .errors import DataFormatError, UnknownNameError, choices
 
 # %% auto #0
-__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'COW_STATES', 'TC_PROCEDURE', 'WAR_NAMES', 'PACT_TYPES', 'distances_wide',
-           'pair_distances', 'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag',
-           'permutation_r', 'trend_r', 'lead_lag_caveats', 'opposed_to_transfer', 'territorial_changes_readable',
-           'wars_readable', 'pact_spells', 'mid_codings']
+__all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'TC_PROCEDURE', 'WAR_NAMES', 'PACT_TYPES', 'distances_wide', 'pair_distances',
+           'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag', 'permutation_r',
+           'trend_r', 'lead_lag_caveats', 'opposed_to_transfer', 'territorial_changes_readable', 'wars_readable',
+           'pact_spells', 'mid_codings']
 
 # %% ../nbs/30_politics.ipynb #72a3d158
 UNGA_PARTNERS = ["RUS", "USA", "CHN"]
@@ -213,7 +213,7 @@ def opposed_to_transfer(opinion:pd.DataFrame, # the `opinion_russia` table
     return o[cols].sort_values(["residents_only", "pollster", "year"]).reset_index(drop=True)
 
 # %% ../nbs/30_politics.ipynb #1177e869
-COW_STATES = {740: "Japan", 365: "Russia/USSR"} # COW state codes of the pair
+from .build.politics import COW_STATES # the pair's COW state codes, as the data package codes them
 TC_PROCEDURE = {1: "conquest", 2: "annexation", 3: "cession", 4: "secession", 5: "unification", 6: "mandate"} # COW TC `procedur`
 WAR_NAMES = {85: "Russo-Japanese War", 133: "Changkufeng", 136: "Nomonhan", 139: "Second World War"} # COW war numbers of the pair, named as the `wars` table describes them
 

@@ -11,6 +11,8 @@ import pandas as pd
 from .core import Table, fld, step, page_id, cited_page_sources
 from ..errors import DataFormatError, ValidationError
 from .raw import RawDir, YEAR, read_csv, not_allowed, year_range
+from .politics import JAPAN
+
 
 # %% auto #0
 __all__ = ['ICOW_FILE', 'ICOW_JPN_RUS_FILE', 'ICOW_SOURCE', 'KURIL_CLAIM', 'ICOW_INT', 'ICEWS_FILE', 'ICEWS_PAIR_FILE',
@@ -38,7 +40,7 @@ def icow_table(src:RawDir # the raw folder
     cols = dict.fromkeys(ICOW_INT, "integer") | {"recmidwt": "number", "version": "string"}
     df = read_csv(src.path(ICOW_FILE), cols, key=["claimdy", "year"], required=ICOW_INT[:8] + ["icowsal"], name=ICOW_FILE)
     for line, r in zip(df.attrs["lines"], df.itertuples()):
-        if 740 not in (r.chal, r.tgt): raise DataFormatError(f"{ICOW_FILE} line {line} column chal: neither challenger {r.chal} nor target {r.tgt} is Japan (740)")
+        if JAPAN not in (r.chal, r.tgt): raise DataFormatError(f"{ICOW_FILE} line {line} column chal: neither challenger {r.chal} nor target {r.tgt} is Japan ({JAPAN})")
         if not 0 <= r.icowsal <= 12: raise DataFormatError(f"{ICOW_FILE} line {line} column icowsal: {r.icowsal} — expected 0 to 12")
     sub = read_csv(src.path(ICOW_JPN_RUS_FILE), cols, key=["claimdy", "year"], required=ICOW_INT[:8], name=ICOW_JPN_RUS_FILE)
     whole = df.set_index(["claimdy", "year"])

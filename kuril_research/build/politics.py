@@ -12,11 +12,16 @@ from ..errors import DataFormatError, ValidationError
 from .raw import RawDir, read_csv, not_allowed
 
 # %% auto #0
-__all__ = ['UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS', 'GML_PARTICIPANTS', 'GSDB_FILE', 'GSDB_TYPES',
-           'GSDB_REQUIRED', 'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC', 'RIVALRY_SOURCES', 'unga_tables',
-           'check_gml_participants', 'mid_tables', 'gsdb_fields', 'sanctions_table', 'territorial_table', 'wars_table',
-           'contiguity_table', 'shared_igos_table', 'alliances_table', 'rivalries_table', 'territorial_threat_table',
-           'min_distance_table', 'build_politics']
+__all__ = ['JAPAN', 'RUSSIA', 'COW_STATES', 'STATE_TEXT', 'UNGA_FILE', 'UNGA_DIST_FILE', 'ESTIMATES', 'MID_FILES', 'MID_FIELDS',
+           'GML_PARTICIPANTS', 'GSDB_FILE', 'GSDB_TYPES', 'GSDB_REQUIRED', 'TC_FILE', 'TC_INT', 'TC_NOTES', 'MISC',
+           'RIVALRY_SOURCES', 'unga_tables', 'check_gml_participants', 'mid_tables', 'gsdb_fields', 'sanctions_table',
+           'territorial_table', 'wars_table', 'contiguity_table', 'shared_igos_table', 'alliances_table',
+           'rivalries_table', 'territorial_threat_table', 'min_distance_table', 'build_politics']
+
+# %% ../../nbs/18_build.politics.ipynb #4c5b3c41
+JAPAN, RUSSIA = 740, 365 # the pair's COW state codes; COW codes the USSR and Russia 365 throughout
+COW_STATES = {JAPAN: "Japan", RUSSIA: "Russia/USSR"} # the pair, named as the tables describe them
+STATE_TEXT = "The state: " + ", ".join(f"{c} {n}" for c, n in COW_STATES.items()) + "." # a `ccode` field's description
 
 # %% ../../nbs/18_build.politics.ipynb #69c8f650
 UNGA_FILE = "polgeo/unga_ideal_points/unga_idealpoints_jpn_rus_usa_chn.csv"
@@ -39,7 +44,7 @@ def unga_tables(src:RawDir # the raw folder
         for est, suf in ESTIMATES.items():
             if pd.isna(r[f"idealpoint{suf}"]): continue
             q = (lambda k: None if suf == "legacy" or pd.isna(r[f"{k}{suf}"]) else r[f"{k}{suf}"])
-            rows.append({"country": r["iso3c"], "year": r["year"], "ccode": r["ccode"], "ussr": r["ccode"] == 365 and r["year"] < 1992,
+            rows.append({"country": r["iso3c"], "year": r["year"], "ccode": r["ccode"], "ussr": r["ccode"] == RUSSIA and r["year"] < 1992,
                          "estimate": est, "ideal_point": r[f"idealpoint{suf}"], "q05": q("q5"), "q50": q("q50"), "q95": q("q95"),
                          "nvotes": r["nvotesLegacy" if suf == "legacy" else f"nvotes{suf}"], "source_id": "voeten_unga_2025"})
     ip = pd.DataFrame(rows)
@@ -201,7 +206,7 @@ def mid_tables(src:RawDir # the raw folder
         fld("source_id", "string", "The data set: cow_mid5 or gml_mid221.", required=True, enum=list(MID_FILES)),
         fld("dispnum", "integer", "MID dispute number.", required=True),
         fld("year", "year", "A year in which the dispute is ongoing.", required=True),
-        fld("ccode", "integer", "The state: 740 Japan, 365 Russia/USSR.", required=True, enum=[365, 740]),
+        fld("ccode", "integer", STATE_TEXT, required=True, enum=sorted(COW_STATES)),
         fld("onset", "boolean", "The dispute starts this year.", required=True),
         fld("sidea", "boolean", "The state is on side A (the side taking the first militarized action).", required=True),
         fld("fatality", "integer", "The state's fatality level (empty = missing).", unit="ordinal level"),
@@ -333,7 +338,7 @@ def wars_table(src:RawDir # the raw folder
                         "source_id": "cow_war4"})
     fields = [
         fld("warnum", "integer", "CoW war number (85 Russo-Japanese War, 133 Changkufeng, 136 Nomonhan, 139 Second World War).", required=True),
-        fld("year", "year", "A year of the war.", required=True), fld("ccode", "integer", "The state: 740 Japan, 365 Russia/USSR.", required=True, enum=[365, 740]),
+        fld("year", "year", "A year of the war.", required=True), fld("ccode", "integer", STATE_TEXT, required=True, enum=sorted(COW_STATES)),
         fld("onset", "boolean", "The war starts this year.", required=True), fld("side", "integer", "The state's side (1 or 2).", required=True, enum=[1, 2]),
         fld("initiator", "boolean", "The state initiated the war.", required=True),
         fld("outcome", "integer", "The state's outcome code (1 winner, 2 loser, ...; see the CoW codebook).", unit="code"),
@@ -352,9 +357,9 @@ def contiguity_table(src:RawDir # the raw folder
     f = MISC + "cow_direct_contiguity32_jpn_rus.csv"
     df = read_csv(src.path(f), {"ccode1": "integer", "ccode2": "integer", "conttype": "integer", "stdate": "date", "enddate": "date"},
                   key=["ccode1", "ccode2", "conttype", "stdate"], required=["ccode1", "ccode2", "conttype", "stdate", "enddate"], name=f)
-    a = df[df.ccode1 == 365][["conttype", "stdate", "enddate"]].reset_index(drop=True)
-    b = df[df.ccode1 == 740][["conttype", "stdate", "enddate"]].reset_index(drop=True)
-    if not a.equals(b): raise ValidationError(f"{f}: the 365→740 and 740→365 spells differ")
+    a = df[df.ccode1 == RUSSIA][["conttype", "stdate", "enddate"]].reset_index(drop=True)
+    b = df[df.ccode1 == JAPAN][["conttype", "stdate", "enddate"]].reset_index(drop=True)
+    if not a.equals(b): raise ValidationError(f"{f}: the {RUSSIA}→{JAPAN} and {JAPAN}→{RUSSIA} spells differ")
     out = pd.DataFrame({"conttype": a.conttype, "start": a.stdate, "end": a.enddate,
                         "notes": ["the end is the end of the data set" if e == df.enddate.max() else None for e in a.enddate],
                         "source_id": "cow_contiguity32"})
@@ -409,8 +414,8 @@ def _pair_only(df:pd.DataFrame, # a raw file read by `read_csv`
               ) -> None:
     "Raise `DataFormatError` naming file, line and column unless every code is Japan's (740) or Russia/USSR's (365) and a dyad row joins the two."
     for c in cols:
-        bad = ~df[c].isin([365, 740]).to_numpy()
-        if bad.any(): not_allowed(file, df.attrs["lines"][bad.argmax()], c, int(df[c].iloc[bad.argmax()]), [365, 740])
+        bad = ~df[c].isin(list(COW_STATES)).to_numpy()
+        if bad.any(): not_allowed(file, df.attrs["lines"][bad.argmax()], c, int(df[c].iloc[bad.argmax()]), sorted(COW_STATES))
     if len(cols) == 2:
         same = (df[cols[0]] == df[cols[1]]).to_numpy()
         if same.any(): raise DataFormatError(f"{file} line {df.attrs['lines'][same.argmax()]} column {cols[1]}: {int(df[cols[1]].iloc[same.argmax()])}, the same state as {cols[0]}")
@@ -453,7 +458,7 @@ def territorial_threat_table(src:RawDir # the raw folder
     out = pd.DataFrame({"ccode": df.ccode, "year": df.year, "threat": df.lterrthreat, "sd": df.sd, "lower": df.lwr, "upper": df.upr,
                         "threat_distance": df.m_lterrthreat, "lower_distance": df.m_lwr, "upper_distance": df.m_upr, "source_id": "miller_terrthreat"})
     u = "latent scale (standardised; higher = more threat)"
-    fields = [fld("ccode", "integer", "The state: 740 Japan, 365 Russia/USSR.", required=True, enum=[365, 740]), fld("year", "year", "Year.", required=True),
+    fields = [fld("ccode", "integer", STATE_TEXT, required=True, enum=sorted(COW_STATES)), fld("year", "year", "Year.", required=True),
               fld("threat", "number", "Latent external territorial threat to the state (posterior mean).", unit=u, required=True),
               fld("sd", "number", "Its posterior standard deviation.", unit=u, required=True, minimum=0),
               fld("lower", "number", "Lower end of its 90 % interval.", unit=u, required=True), fld("upper", "number", "Upper end of its 90 % interval.", unit=u, required=True),
@@ -463,7 +468,7 @@ def territorial_threat_table(src:RawDir # the raw folder
     return Table("territorial_threat", "Latent external territorial threat to Japan and to Russia/USSR, yearly (Miller 2022)",
                  "State-years of Miller's measurement model of the external territorial threat each state faces, as published: the posterior "
                  "mean, its standard deviation and 90 % interval, and the variant weighted by minimum distance.", fields, out, ["ccode", "year"],
-                 {"temporal": f"{out.year.min()}–{out.year.max()}", "states": {"JPN": f"{out[out.ccode == 740].year.min()}–2010", "RUS": f"{out[out.ccode == 365].year.min()}–2010"},
+                 {"temporal": f"{out.year.min()}–{out.year.max()}", "states": {"JPN": f"{out[out.ccode == JAPAN].year.min()}–2010", "RUS": f"{out[out.ccode == RUSSIA].year.min()}–2010"},
                   "gaps": "Japan from 1860; the series end in 2010, so neither 2014 nor 2022 is covered."})
 
 def min_distance_table(src:RawDir # the raw folder
