@@ -22,8 +22,8 @@ __all__ = ['VERDICTS', 'TRADE_SOURCE', 'REPORTER_TEXT', 'DISTRICTS', 'PLACE_COUN
            'check_tables', 'dots_turnover', 'check_trade_total_change', 'check_trade_total_value', 'reported_turnover',
            'district_rows', 'nearest', 'at_year', 'check_island_population', 'check_japanese_residents_1945',
            'check_survivors_share_of_1945', 'place_country', 'find_events', 'EventClaim', 'check_event_claim',
-           'check_japan_sanctions', 'check_safe_fishing_quota', 'grade_attribution', 'check_trade_fall_attribution',
-           'check_claim', 'check_claims']
+           'sender_cases', 'first_measure_rows', 'check_japan_sanctions', 'check_safe_fishing_quota',
+           'grade_attribution', 'check_trade_fall_attribution', 'check_claim', 'check_claims']
 
 # %% ../nbs/31_claims.ipynb #af96d2a8
 VERDICTS = ("consistent", "within range", "inconsistent", "not supported", "not checkable") # within range: the stated value lies between the figures that bracket the claim's year, but not near the interpolated one; not supported: a causal claim that no design-valid test supports
@@ -361,11 +361,13 @@ SANCTION_SENDERS = {"Japan": "JPN", "United States": "USA", "EU": "EU"} # the se
 CAUSE_WORDS = ("Ukrain", "Crimea") # a first measure names the cause when its description or its page's title has one of these
 
 def _the(name:str) -> str: return name if name == "Japan" else f"the {name}"
+def _day(first:pd.DataFrame, name:str) -> str: return f"{first.at[name, 'date']:%Y-%m-%d}" if name in first.index else "no dated measure"
+_OTHERS = [n for n in SANCTION_SENDERS if n != "Japan"] # the senders Japan is said to have joined
 
-def check_japan_sanctions(claim, get) -> Check:
-    "Japan, the United States and the EU each with a GSDB v3 case against Russia beginning in the claim's period; Japan's first measure on or after theirs; each naming Ukraine or Crimea."
-    lo, hi = (d.year for d in _interval(claim.period))
-    cases = get("gsdb_cases")
+def sender_cases(cases:pd.DataFrame, # the `gsdb_cases` table
+                 lo:int, hi:int, # the years a case may begin in
+                ) -> tuple:
+    "Each named sender's GSDB v3 cases against Russia beginning in `lo`–`hi`: ({sender: its case ids as text, '' for none}, one evidence row per sender, the table's source ids)."
     ru = cases[(cases["sanctioned_state"].astype("string") == "Russia") & cases["begin"].astype(int).between(lo, hi)]
     sid = "; ".join(sorted(set(cases["source_id"].astype(str))))
     rows, found = [], {}
@@ -375,36 +377,48 @@ def check_japan_sanctions(claim, get) -> Check:
         rows.append({"comparison": f"GSDB v3 cases against Russia beginning {lo}–{hi} with {_the(name)} as a sender", "computed": found[name] or "none found",
                      "unit": "", "difference": np.nan, "within_tolerance": bool(len(hit)), "table": "gsdb_cases", "source_id": sid,
                      "basis": "; ".join(f"case {int(r.case_id)}: {r.sanctioning_state} → {r.sanctioned_state}, {int(r.begin)}–{int(r.end)}" for r in hit.itertuples())})
+    return found, rows, sid
+
+def first_measure_rows(first:pd.DataFrame, # `donors.first_measures` of the named senders, indexed by sender
+                      ) -> tuple:
+    "Whether every named sender has a dated first measure, whether Japan's came on or after the others', and which name the cause: (dated, joined, {sender: names it}, two evidence rows)."
+    dated = "Japan" in first.index and all(n in first.index for n in _OTHERS)
+    joined = dated and all(first.at["Japan", "date"] >= first.at[n, "date"] for n in _OTHERS)
+    named = {n: any(w in f"{first.at[n, 'measure']} {first.at[n, 'title']}" for w in CAUSE_WORDS) for n in first.index}
+    sid = "; ".join(first["source_id"])
+    rows = [{"comparison": "Japan's first measure on or after " + " and ".join(_the(n) + ("'" if n.endswith("s") else "'s") for n in _OTHERS),
+             "computed": _day(first, "Japan"), "unit": "date", "difference": np.nan, "within_tolerance": joined, "table": "sanctions_senders",
+             "source_id": sid, "basis": "; ".join(f"{_the(n)} {_day(first, n)}: {first.at[n, 'measure']}" for n in first.index)},
+            {"comparison": "each first measure names Ukraine or Crimea (its description or its page's title)", "computed": ", ".join(n for n in named if named[n]) or "none",
+             "unit": "", "difference": np.nan, "within_tolerance": dated and all(named.values()), "table": "sanctions_senders",
+             "source_id": sid, "basis": "; ".join(f"{_the(n)}: {first.at[n, 'title']}" for n in first.index)}]
+    return dated, joined, named, rows
+
+def check_japan_sanctions(claim, get) -> Check:
+    "Japan, the United States and the EU each with a GSDB v3 case against Russia beginning in the claim's period; Japan's first measure on or after theirs; each naming Ukraine or Crimea."
+    lo, hi = (d.year for d in _interval(claim.period))
+    found, rows, sid = sender_cases(get("gsdb_cases"), lo, hi)
     senders = get("sanctions_senders")
     episodes = [e for e in sorted(set(senders["episode"].astype(int))) if lo <= e <= hi]
     first = dn.first_measures(senders, episodes[0], SANCTION_SENDERS).set_index("sender") if episodes else pd.DataFrame(columns=["date", "measure", "title", "source_id"])
+    dated, joined, named, more = first_measure_rows(first)
+    rows += more
     src = "; ".join([sid, *first["source_id"]])
-    day = lambda n: f"{first.at[n, 'date']:%Y-%m-%d}" if n in first.index else "no dated measure"
-    others = [n for n in SANCTION_SENDERS if n != "Japan"]
-    dated = "Japan" in first.index and all(n in first.index for n in others)
-    joined = dated and all(first.at["Japan", "date"] >= first.at[n, "date"] for n in others)
-    rows.append({"comparison": "Japan's first measure on or after " + " and ".join(_the(n) + ("'" if n.endswith("s") else "'s") for n in others),
-                 "computed": day("Japan"), "unit": "date", "difference": np.nan, "within_tolerance": joined, "table": "sanctions_senders",
-                 "source_id": "; ".join(first["source_id"]), "basis": "; ".join(f"{_the(n)} {day(n)}: {first.at[n, 'measure']}" for n in first.index)})
-    named = {n: any(w in f"{first.at[n, 'measure']} {first.at[n, 'title']}" for w in CAUSE_WORDS) for n in first.index}
-    rows.append({"comparison": "each first measure names Ukraine or Crimea (its description or its page's title)", "computed": ", ".join(n for n in named if named[n]) or "none",
-                 "unit": "", "difference": np.nan, "within_tolerance": dated and all(named.values()), "table": "sanctions_senders",
-                 "source_id": "; ".join(first["source_id"]), "basis": "; ".join(f"{_the(n)}: {first.at[n, 'title']}" for n in first.index)})
-    cases_text = ", ".join(f"{_the(n)} ({found[n] or 'no case'})" for n in SANCTION_SENDERS)
-    head = f"GSDB v3 cases against Russia beginning {lo}–{hi}: {cases_text}."
-    when = "First measures: " + "; ".join(f"{_the(n)} {day(n)}" for n in SANCTION_SENDERS) + "."
+    head = f"GSDB v3 cases against Russia beginning {lo}–{hi}: " + ", ".join(f"{_the(n)} ({found[n] or 'no case'})" for n in SANCTION_SENDERS) + "."
+    when = "First measures: " + "; ".join(f"{_the(n)} {_day(first, n)}" for n in SANCTION_SENDERS) + "."
     if not found["Japan"]:
         return Check("not checkable", f"No GSDB v3 case with Japan as a sender against Russia begins in {lo}–{hi}; GSDB is not exhaustive. {head}", None, "gsdb_cases", sid, rows)
     if dated and not joined:
-        return Check("inconsistent", f"{head} {when} Japan acted before " + " and ".join(_the(n) for n in others if first.at["Japan", "date"] < first.at[n, "date"])
+        return Check("inconsistent", f"{head} {when} Japan acted before " + " and ".join(_the(n) for n in _OTHERS if first.at["Japan", "date"] < first.at[n, "date"])
                      + ", so it did not join them.", found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
-    missing = [_the(n) for n in others if not found[n]] + ([] if dated else ["the first measures' dates"]) + ([] if dated and all(named.values()) else ["the cause"])
+    missing = [_the(n) for n in _OTHERS if not found[n]] + ([] if dated else ["the first measures' dates"]) + ([] if dated and all(named.values()) else ["the cause"])
     if missing:
         return Check("not checkable", f"{head} {when} Japan's part is in the data; not checkable: {', '.join(missing)}.", found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
     where = lambda n: "in the measure" if any(w in first.at[n, "measure"] for w in CAUSE_WORDS) else "in its page's title"
     return Check("consistent", f"{head} {when} Japan's first measure came after the others', so it joined them; each first measure names "
                  "Ukraine or Crimea (" + ", ".join(f"{_the(n)} {where(n)}" for n in first.index) + ").",
                  found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
+
 
 # %% ../nbs/31_claims.ipynb #02b43aa0
 FISHING_AGREEMENT = "four_islands_1998" # the 1998 agreement on fishing in the waters of the four islands (its `agreement` code)
