@@ -68,6 +68,8 @@ def test_cold_warm_and_byte_identical(tmp_path):
     index = (rd / "index.html").read_text()
     assert all(f'href="{n}.html"' in index for n in ("plain", "reads_trade", "reads_events"))
     assert f"<code>{version}</code>" in index, "the index shows the same data version"
+    status = dict(re.findall(r'<tr><td><a href="[^"]+">([^<]+)</a></td><td>.*?</td><td><span class="[a-z]+">([^<]+)</span>', index))
+    assert status and set(status.values()) == {"ok"}, f"every report that ran shows its status on the index: {status}"
     before = outputs(root)
 
     warm = run(root)

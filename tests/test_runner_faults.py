@@ -23,6 +23,7 @@ def test_failure_keeps_last_good_page(tmp_path):
     assert rec["status"] == "error" and rec["stale"] is True and "cell 2: ValueError" in rec["error"]
     index = (rd / "index.html").read_text()
     assert "stale" in index and 'href="flaky.failed.html"' in index and 'href="flaky.html"' in index
+    assert '<span class="failed">error</span> <span class="stale">' in index and '<span class="ok">ok</span>' in index, "each row shows its own status"
     assert manifest(root)["reports"]["plain"]["status"] == "ok"
     listed = kuril("--settings", str(settings), "list", "--json")
     rows = {x["name"]: x for x in json.loads(listed.stdout)}

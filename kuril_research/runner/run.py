@@ -251,7 +251,8 @@ def write_index(settings:Settings, manifest:dict) -> Path:
         rec, run = manifest["reports"].get(name, {}), runs.get(name, {})
         page = rec.get("files", {}).get("html")
         rows.append({"name": name, "notebook": _rel(r.notebook, settings.root),
-                     "parameters": dict(sorted(rec.get("parameters", r.parameters).items())), # as the manifest on disk keeps them "status": rec.get("status", "never run"),
+                     "parameters": dict(sorted(rec.get("parameters", r.parameters).items())),  # as the manifest on disk keeps them
+                     "status": rec.get("status", "never run"),
                      "stale": rec.get("stale", False), "data_package": rec.get("data_package", ""),
                      "page": page if page and (settings.reports_dir / page).is_file() else None,
                      "failure_page": rec.get("failure_page") if rec.get("status", "ok") != "ok" else None,
