@@ -116,19 +116,20 @@ def published_beside(this_page:tuple, # (this page's headline, how it is estimat
 # %% ../nbs/22_reporting.ipynb #d4ec9501
 def sources_table(tables:list|None=None, # table names; default: every table the report read (`data.reads`)
                  ) -> pd.DataFrame:
-    "The sources of the tables a report used: table, coverage, publisher, title, licence."
+    "Display the tables a report used (title, coverage) and their sources (publisher, title, location, licence), each once; return the sources with the tables that draw on them."
     from kuril_research.data import data_dir, reads, resource, sources
     if tables is None: tables = [t for t in reads(data_dir()) if t != "sources"]
-    rows = []
+    used, found = [], {}
     for t in tables:
         r = resource(t)
-        cov = "; ".join(f"{k}: {v}" for k, v in r.get("coverage", {}).items())
+        used.append({"table": t, "title": r.get("title", t), "coverage": "; ".join(f"{k}: {v}" for k, v in r.get("coverage", {}).items())})
         for s in sources(t).itertuples():
-            rows.append({"table": t, "coverage": cov, "publisher": s.publisher, "source": s.title,
-                         "location": s.location, "licence": s.licence})
-    df = pd.DataFrame(rows, columns=["table", "coverage", "publisher", "source", "location", "licence"])
-    display(table_html(df, "Sources"))
-    return df
+            found.setdefault(s.source_id, {"tables": [], "publisher": s.publisher, "source": s.title, "location": s.location,
+                                           "licence": s.licence})["tables"].append(t)
+    src = pd.DataFrame([r | {"tables": ", ".join(r["tables"])} for r in found.values()], columns=["tables", "publisher", "source", "location", "licence"])
+    display(table_html(pd.DataFrame(used, columns=["table", "title", "coverage"]), "Tables used"))
+    display(table_html(src, "Sources"))
+    return src
 
 # %% ../nbs/22_reporting.ipynb #84d04806
 def _git(*args) -> str|None:

@@ -83,6 +83,17 @@ def test_runs_with_other_parameters(runs, report):
     assert_ran_clean(*runs[f"good {report}"], GOOD[report][1])
 
 
+def test_the_appendix_names_each_table_and_each_source_once(runs):
+    "The events table draws on dozens of page sources: its coverage (a paragraph) stands once in the appendix, not beside each of them, and each source has one row."
+    import json
+    dp = json.loads((ROOT / "data" / "datapackage.json").read_text())
+    gaps = next(r for r in dp["resources"] if r["name"] == "events")["coverage"]["gaps"]
+    shown = text(runs["good islands_profile"][1]).replace("&quot;", '"').replace("&#x27;", "'")
+    assert "Tables used" in shown and shown.count(gaps[:60]) == 1, shown.count(gaps[:60])
+    locations = re.findall(r"<td>(https?://[^<]+)</td>", shown)
+    assert len(locations) > 50 and len(locations) == len(set(locations)), (len(locations), len(set(locations)))
+
+
 def test_islands_profile_shows_the_1945_residents_computed_from_the_rows(runs):
     "The report's number for Kunashir equals the sum computed here from the committed table."
     fr = pd.read_csv(ROOT / "data" / "former_residents.csv")

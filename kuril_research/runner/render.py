@@ -49,6 +49,10 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 .celltag_kuril-failed { outline: 2px solid #b2182b; }
 /* report tables hold sentences (notes, citations, findings): read from the left, as on the docs site */
 .jp-RenderedHTMLCommon table.kuril-table td, .jp-RenderedHTMLCommon table.kuril-table th { text-align: left; }
+/* a cell may hold a long web address: it wraps inside the page rather than pushing the last columns off it; the first
+   column names the row (a table, a claim, a term) and stays whole */
+.jp-RenderedHTMLCommon table.kuril-table td { overflow-wrap: anywhere; }
+.jp-RenderedHTMLCommon table.kuril-table td:first-child { overflow-wrap: normal; }
 </style>
 {% endblock extra_css %}
 {%- block body_header -%}
