@@ -209,7 +209,7 @@ def findings_page(records:list, # (report name, finding or None, thumbnail path 
                 f'<p><span class="kuril-label">{_h(f.get("label") or "Key number")}:</span> <strong class="kuril-number">{_h(f["number"])}</strong>'
                 + (f' (<span class="kuril-interval">{_h(f["interval"])}</span>)' if f.get("interval") else "") + "</p>",
                 "</div>", ""]
-        if thumb: out += ["```{image} " + thumb, ":width: 420px", f":alt: the main figure of {n}", "```", ""]
+        if thumb: out += ["```{image} " + thumb, ":width: 100%", f":alt: the main figure of {n}", "```", ""]  # the column's width: the figure's labels stay legible
         out += [f"Report: [{n}](reports/{n}.ipynb)", ""]
     if none:
         out += ["## Reports without a recorded finding", "",
