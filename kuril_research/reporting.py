@@ -14,7 +14,7 @@ from .errors import ParameterError, choices
 
 # %% auto #0
 __all__ = ['FINDING', 'esc', 'fmt', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters', 'published_beside',
-           'sources_table', 'version_stamp']
+           'coverage_text', 'sources_table', 'version_stamp']
 
 # %% ../nbs/22_reporting.ipynb #4d655747
 def esc(x) -> str:
@@ -114,6 +114,15 @@ def published_beside(this_page:tuple, # (this page's headline, how it is estimat
     return table_html(pd.DataFrame(rows, columns=["study", "what it estimates", "what it reports"]), f"Published estimates {what}, after this page's headline")
 
 # %% ../nbs/22_reporting.ipynb #d4ec9501
+def coverage_text(cov:dict, # a table's `coverage` in the data package
+                 ) -> str:
+    "The coverage as one line for a reader: `key: value` items joined by '; ', a mapping inside as `key value` pairs, a list as its items."
+    def plain(v):
+        if isinstance(v, dict): return ", ".join(f"{k} {plain(x)}" for k, x in v.items())
+        if isinstance(v, (list, tuple)): return ", ".join(plain(x) for x in v)
+        return str(v)
+    return "; ".join(f"{k}: {plain(v)}" for k, v in cov.items())
+
 def sources_table(tables:list|None=None, # table names; default: every table the report read (`data.reads`)
                  ) -> pd.DataFrame:
     "Display the tables a report used (title, coverage) and their sources (publisher, title, location, licence), each once; return the sources with the tables that draw on them."
@@ -122,7 +131,7 @@ def sources_table(tables:list|None=None, # table names; default: every table the
     used, found = [], {}
     for t in tables:
         r = resource(t)
-        used.append({"table": t, "title": r.get("title", t), "coverage": "; ".join(f"{k}: {v}" for k, v in r.get("coverage", {}).items())})
+        used.append({"table": t, "title": r.get("title", t), "coverage": coverage_text(r.get("coverage", {}))})
         for s in sources(t).itertuples():
             found.setdefault(s.source_id, {"tables": [], "publisher": s.publisher, "source": s.title, "location": s.location,
                                            "licence": s.licence})["tables"].append(t)

@@ -44,7 +44,7 @@ def _coverage_lines(cov:dict, indent:str="") -> list:
     out = []
     for k, v in cov.items():
         if isinstance(v, dict): out += [f"{indent}- {md_escape(k)}:", *_coverage_lines(v, indent + "  ")]
-        else: out.append(f"{indent}- {md_escape(k)}: {md_escape(v)}")
+        else: out.append(f"{indent}- {md_escape(k)}: {md_escape(', '.join(map(str, v)) if isinstance(v, list) else v)}")
     return out
 
 def _source_rows(name:str, data_dir:Path) -> list:
