@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from .errors import DataFormatError, UnknownNameError, choices
+from .build.politics import COW_STATES # the pair's COW state codes, as the data package codes them
+
 
 # %% auto #0
 __all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'TC_PROCEDURE', 'WAR_NAMES', 'PACT_TYPES', 'distances_wide', 'pair_distances',
@@ -213,7 +215,6 @@ def opposed_to_transfer(opinion:pd.DataFrame, # the `opinion_russia` table
     return o[cols].sort_values(["residents_only", "pollster", "year"]).reset_index(drop=True)
 
 # %% ../nbs/30_politics.ipynb #1177e869
-from .build.politics import COW_STATES # the pair's COW state codes, as the data package codes them
 TC_PROCEDURE = {1: "conquest", 2: "annexation", 3: "cession", 4: "secession", 5: "unification", 6: "mandate"} # COW TC `procedur`
 WAR_NAMES = {85: "Russo-Japanese War", 133: "Changkufeng", 136: "Nomonhan", 139: "Second World War"} # COW war numbers of the pair, named as the `wars` table describes them
 
