@@ -150,13 +150,14 @@ def plan(settings:Settings, # the parsed settings
 def run_order(steps:list, # the steps to run
               seconds:dict|None=None, # {report: seconds its last run took}
              ) -> list:
-    "`steps` in submission order: round k holds the k-th report of each notebook, longest (by `seconds`) first."
+    "`steps` in submission order: the reports others wait for, then round k holding the k-th report of each notebook; longest (by `seconds`) first."
     groups = {}
     for s in steps: groups.setdefault(s.entry.notebook, []).append(s)
     out = []
     for k in range(max(map(len, groups.values()), default=0)):
         out += sorted((g[k] for g in groups.values() if k < len(g)), key=lambda s: -(seconds or {}).get(s.entry.name, 0))
-    return out
+    awaited = {a for s in steps for a in s.entry.after}  # started first: the ones after them wait until they end
+    return [s for s in out if s.entry.name in awaited] + [s for s in out if s.entry.name not in awaited]
 
 # %% ../../nbs/44_runner.run.ipynb #d41f7a21
 def waiting_for(steps:list, # the steps to run, in submission order
