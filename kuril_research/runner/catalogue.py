@@ -171,12 +171,21 @@ def select(settings:Settings, # the parsed settings
            overrides:dict|None=None, # {name: text} from `-p`
            known:dict|None=None, # {notebook hash: declarations} already inspected
           ) -> list:
-    "The `Entry` of every selected report, in catalogue order."
+    "The `Entry` of every selected report, in catalogue order; two catalogue entries that would run the same notebook with the same values are refused."
     for n in names or []:
         if n not in settings.reports:
             raise UnknownNameError(f"unknown report {n!r}; the catalogue ({settings.file.name}) has: {choices(settings.reports) or '(none)'}")
     chosen = [r for r in settings.reports.values() if not names or r.name in names]
     entries = [entry(r, overrides, known) for r in chosen]
+    same = {}
+    for e in entries:
+        if e.adhoc: continue  # an ad-hoc run is written under its own name (`Entry.stem`)
+        k = (e.nb_hash, repr(sorted(e.values.items())))
+        if k in same:
+            raise ParameterError(f"settings [report {e.name}]: the same notebook and parameter values as [report {same[k]}] "
+                                 f"({', '.join(f'{n}={v!r}' for n, v in e.values.items()) or 'its defaults'}), so its page would repeat that one; "
+                                 "allowed: other values, or one of the two removed")
+        same[k] = e.name
     for k in overrides or {}:
         if not any(k in e.declared for e in entries):
             raise ParameterError(f"-p {k}: no selected report declares this parameter; declared: {choices(sorted({p for e in entries for p in e.declared})) or '(none)'}")
