@@ -161,3 +161,15 @@ def test_after_starts_a_report_once_the_ones_it_names_have_finished(tmp_path, ex
     assert done == ["free", "slow", "quick"], done
     rows = {row["name"]: row for row in json.loads(kuril("--settings", str(root / "settings.ini"), "list", "--json").stdout)}
     assert rows["quick"]["after"] == ["slow"] and rows["slow"]["after"] == [] and "after" not in rows["quick"]["parameters"]
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_a_report_released_by_its_after_starts_before_the_queued_ones(tmp_path, executor):
+    # one report at a time: `slow` first (another waits for it), `other` handed over beside it; when `slow` ends, `quick`
+    # goes ahead of `free`, which was queued before it was released (submitted behind the rest, it would run last)
+    root = make_project(tmp_path, {"slow": ("sleeps", {"seconds": 1}), "quick": ("plain", {"after": "slow"}),
+                                   "other": "reads_trade", "free": ("sleeps", {"seconds": 0})})
+    r = run(root, "--executor", executor, "-j", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    log = [json.loads(l) for l in (root / "reports" / "run-log.jsonl").read_text().splitlines()]
+    assert [e["report"] for e in log if "report" in e] == ["slow", "other", "quick", "free"]

@@ -7,7 +7,7 @@ from test_runner import make_project, manifest, outputs, ran, run
 
 
 def test_failure_keeps_last_good_page(tmp_path):
-    root = make_project(tmp_path, {"flaky": "plain", "plain": "plain"})
+    root = make_project(tmp_path, {"flaky": "plain", "plain": ("plain", {"label": "another label"})})  # one notebook, two sets of values
     assert run(root).returncode == 0
     rd = root / "reports"
     good = (rd / "flaky.html").read_bytes()

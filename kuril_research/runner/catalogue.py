@@ -180,7 +180,7 @@ def select(settings:Settings, # the parsed settings
     same = {}
     for e in entries:
         if e.adhoc: continue  # an ad-hoc run is written under its own name (`Entry.stem`)
-        k = (e.nb_hash, repr(sorted(e.values.items())))
+        k = (e.notebook.resolve(), repr(sorted(e.values.items())))
         if k in same:
             raise ParameterError(f"settings [report {e.name}]: the same notebook and parameter values as [report {same[k]}] "
                                  f"({', '.join(f'{n}={v!r}' for n, v in e.values.items()) or 'its defaults'}), so its page would repeat that one; "

@@ -439,16 +439,19 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
             last = {n: e.get("seconds", 0) for n, e in last_runs(rd).items()}
             order = run_order(todo, last)
             waits = waiting_for(order)
-            submit = lambda s: ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook)
-            futs = {submit(s): s for s in order if not waits[s.entry.name]}
+            queue = [s for s in order if not waits[s.entry.name]]  # the others wait for their `after`
+            window, futs, completed = max(jobs, ex.cores()) + 1, {}, ex.as_completed([])
+            def feed():  # one report more than the executor runs at once: a freed worker finds its next without waiting for this loop
+                while queue and len(futs) < window:
+                    s = queue.pop(0); f = ex.submit(run_job, _job(settings, s, manifest, timeout), ex.cell_hook); futs[f] = s; completed.add(f)
+            feed()
             if ex.name == "local":
                 from kuril_research.runner.render import warm_up
                 warm_up()
-            completed = ex.as_completed(list(futs))
             for fut in completed:
-                step = futs[fut]
-                for s in released(order, waits, step.entry.name):  # whatever became of the report: the ones after it need not wait longer
-                    f = submit(s); futs[f] = s; completed.add(f)
+                step = futs.pop(fut)
+                queue[:0] = released(order, waits, step.entry.name)  # whatever became of the report, the ones after it go next
+                feed()
                 try: res = fut.result()
                 except Exception as e:
                     res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"")
@@ -471,7 +474,7 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
         finally:
             show.stop()
             ex.close()
-            catalogue = any(not futs[f].entry.adhoc for f in futs if futs[f].entry.name in results)
+            catalogue = any(not s.entry.adhoc for s in todo if s.entry.name in results)
             if catalogue or (not rejected and not (rd / INDEX).is_file()): write_index(settings, manifest)
         if results:
             append_log(rd, [{"batch": {"executor": executor, "jobs": jobs, "cores": cores, "ran": len(results), "reports": len(steps),
