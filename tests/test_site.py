@@ -228,3 +228,17 @@ def test_every_finding_links_to_its_report_with_the_same_numbers(site, browser_p
         if n in recorded:  # and the same as the executed report records
             f = report_finding(rd / f"{n}.ipynb")[0]
             assert (number, interval) == (f["number"], f["interval"]), n
+
+
+def test_a_report_page_shows_no_empty_bands_for_hidden_code(tmp_path, browser_page):
+    # with the code hidden (the default), a code cell without output takes no room; the switch shows it with its code
+    from test_runner import make_project, run
+    root = make_project(tmp_path, {"plain": "plain"})
+    assert run(root).returncode == 0
+    browser_page.goto((root / "reports" / "plain.html").as_uri())
+    empty = browser_page.locator(".jp-CodeCell.jp-mod-noOutputs")
+    assert empty.count() > 0, "the fixture report has code cells without output"
+    boxes = lambda: [empty.nth(i).bounding_box() for i in range(empty.count())]
+    assert boxes() == [None] * empty.count(), "hidden code leaves no band"
+    browser_page.click("text=Show / hide code")
+    assert all(b is not None and b["height"] > 10 for b in boxes()), "shown with its code"

@@ -41,6 +41,9 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
 #kuril-show-code:checked ~ main .jp-CodeCell .jp-Cell-inputWrapper,
 .jp-CodeCell.celltag_kuril-failed .jp-Cell-inputWrapper { display: block; }
+/* with the code hidden, a code cell without output (imports, parameters, computations) leaves no empty band */
+.jp-CodeCell.jp-mod-noOutputs:not(.celltag_kuril-failed) { display: none; }
+#kuril-show-code:checked ~ main .jp-CodeCell.jp-mod-noOutputs { display: block; }
 .kuril-bar { position: sticky; top: 0; z-index: 10; padding: 4px 12px; background: var(--jp-layout-color1, #fff);
              border-bottom: 1px solid #ddd; font: 13px sans-serif; }
 .kuril-bar a { margin-right: 1em; }
