@@ -1289,6 +1289,7 @@ d = { 'settings': { 'branch': 'main',
                                          'kuril_research.verdicts._num': ('verdicts.html#_num', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.peq': ('verdicts.html#peq', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.pfmt': ('verdicts.html#pfmt', 'kuril_research/verdicts.py'),
+                                         'kuril_research.verdicts.sig': ('verdicts.html#sig', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.verdict': ('verdicts.html#verdict', 'kuril_research/verdicts.py'),
                                          'kuril_research.verdicts.verdict_set': ( 'verdicts.html#verdict_set',
                                                                                   'kuril_research/verdicts.py')}}}

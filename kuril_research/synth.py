@@ -224,9 +224,9 @@ def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_
     gap = f"mean post gap {r['mean_post_gap']:+.3f} log points ({100 * np.expm1(r['mean_post_gap']):+.0f} %)"
     rank = f"post/pre RMSPE ratio ranks {r['rank']} of {r['n_units']}"
     if r["pre_rmspe"] > 2 * med:
-        return (f"No reliable synthetic twin: the pre-period fit (RMSPE {r['pre_rmspe']:.3f}) is worse than twice the placebos' median "
-                f"({med:.3f}), so the {gap} cannot be read as an effect (placebo p = {r['p']:.2f}).")
-    tight = (f"; the pre-fit is unusually tight (RMSPE {r['pre_rmspe']:.3f} against a placebo median of {med:.3f}), which inflates the ratio"
+        return (f"No reliable synthetic twin: the pre-period fit (RMSPE {vd.sig(r['pre_rmspe'])}) is worse than twice the placebos' median "
+                f"({vd.sig(med)}), so the {gap} cannot be read as an effect (placebo p = {r['p']:.2f}).")
+    tight = (f"; the pre-fit is unusually tight (RMSPE {vd.sig(r['pre_rmspe'])} against a placebo median of {vd.sig(med)}), which inflates the ratio"
              if r["pre_rmspe"] < 0.25 * med else "")
     if r["p"] <= alpha and rp <= alpha:
         return f"Larger than the donors' own variation: the {rank} (placebo p = {r['p']:.2f}; {rp:.2f} among the {rn} units fitting comparably); {gap}{tight}."

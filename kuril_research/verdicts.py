@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .errors import ParameterError
 
 # %% auto #0
-__all__ = ['GRADES', 'GROUP', 'ResultSet', 'Verdict', 'pfmt', 'peq', 'verdict', 'verdict_set']
+__all__ = ['GRADES', 'GROUP', 'ResultSet', 'Verdict', 'pfmt', 'peq', 'sig', 'verdict', 'verdict_set']
 
 # %% ../nbs/22a_verdicts.ipynb #27a860ae
 @dataclass
@@ -75,6 +75,14 @@ def peq(p:float # a p-value
     f = pfmt(p)
     return f"p {f}" if f.startswith("<") else f"p = {f}"
 
+# %% ../nbs/22a_verdicts.ipynb #5f2ead3e
+def sig(x:float, # a fit statistic (an RMSPE in log points)
+        digits:int=2, # significant figures
+       ) -> str:
+    "`x` to `digits` significant figures, written out ('0.000063', '0.0036', '0.3'): a very close fit does not print as 0.000."
+    import numpy as np
+    return np.format_float_positional(x, precision=digits, unique=False, fractional=False, trim="-") if _isnum(x) else "not available"
+
 # %% ../nbs/22a_verdicts.ipynb #c7a9940b
 def _num(x, unit):
     s = f"{x:+.0f}" if unit == "%" else f"{x:+.3f}"
@@ -96,7 +104,7 @@ def _assess(r:ResultSet, what:str) -> tuple:
                  (" — the pre-years are not flat." if n_pre else " — flat at this level (which does not prove there was no trend)."))
     fit_fail = r.pre_fit is not None and r.pre_fit[0] > 2 * r.pre_fit[1]
     if r.pre_fit is not None:
-        s.append(f"Pre-period fit: RMSPE {r.pre_fit[0]:.3f} against the controls' median {r.pre_fit[1]:.3f} — " +
+        s.append(f"Pre-period fit: RMSPE {sig(r.pre_fit[0])} against the controls' median {sig(r.pre_fit[1])} — " +
                  ("worse than twice the median: no reliable twin." if fit_fail else
                   "unusually tight, which inflates a post/pre ratio." if r.pre_fit[0] < 0.25 * r.pre_fit[1] else "comparable to the controls'."))
     pl = [p for p in (r.placebo_p or []) if _isnum(p)]
@@ -122,7 +130,7 @@ def _assess(r:ResultSet, what:str) -> tuple:
     if pl: tests.append(f"{n_sig} of {len(pl)} placebos significant")
     if _isnum(r.pretrend_p): tests.append(f"pre-trend {peq(r.pretrend_p)}")
     if prp: tests.append(f"{n_pre} of {len(prp)} pre-years significant")
-    if r.pre_fit is not None: tests.append(f"pre-fit RMSPE {r.pre_fit[0]:.3f} (controls' median {r.pre_fit[1]:.3f})")
+    if r.pre_fit is not None: tests.append(f"pre-fit RMSPE {sig(r.pre_fit[0])} (controls' median {sig(r.pre_fit[1])})")
     if _isnum(r.p_conventional): tests.append(f"{r.conventional} {peq(r.p_conventional)}")
     fails = [w for w, f in (("the treated unit was already diverging", pre_fail), ("pre-years not flat", n_pre > 0),
                             ("no reliable twin", fit_fail), ("placebos fail", pl_fail)) if f]
