@@ -475,7 +475,7 @@ def grade_attribution(a:dict, # `gravity.japan_attribution`'s result: fall, est,
         crv = "" if "p" not in est else (f", clustered p {pfmt(est.at[t, 'p'])}" + (" (one treated pair: it disagrees with the randomization p, which is the test)"
                                                                                      if (est.at[t, "p"] < alpha) != (ri[t]["p"] < alpha) else ""))
         return (f"{JAPAN_LABEL[t]} {est.at[t, 'pct_coef']:+.0f} %: randomization p {pfmt(ri[t]['p'])} (Japan among {ri[t]['pool']} partners, exact){crv}, "
-                + (f"pre-years not flat ({n_sig} of {len(pre[t])} pre-year coefficients significant)" if t in drift else "pre-years flat"))
+                + (f"pre-years not flat ({n_sig} of {len(pre[t])} pre-years depart from the untreated partners', randomization)" if t in drift else "pre-years flat"))
     tests = "; ".join(test(t) for t in ri)
     if down and f["share_lo"] > 0: return "consistent", f"Supported: {share}; {tests}."
     if up and f["share_hi"] < 0: return "inconsistent", f"Contradicted: by the design-valid test Japan's sanctions raised trade. {share}; {tests}."

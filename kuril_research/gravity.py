@@ -19,7 +19,8 @@ from .build.world import MEASURE_BASES # the senders file's bases that record a 
 __all__ = ['TARGET', 'JAPAN', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders', 'directed_flows', 'policy_terms',
            'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons', 'fit_plain', 'estimates', 'fit_warm',
            'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual', 'flagged_flows', 'without_flows',
-           'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_ri', 'drifting', 'japan_attribution']
+           'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_pool', 'japan_ri', 'ri_pre_years', 'japan_pre_years',
+           'drifting', 'japan_attribution']
 
 # %% ../nbs/26a_gravity.ipynb #042ace2a
 TARGET, JAPAN = "RUS", "JPN" # the sanctioned economy and the focus sender
@@ -250,8 +251,9 @@ def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
                      shape:float=2.0, # gamma shape of the multiplicative noise (mean 1: PPML-consistent)
                      scale:float=1.0, # overall level of trade (small = many zeros)
                      seed:int=0, # random seed
+                     rho:float|None=None, # AR(1) coefficient of each pair's log noise over the years (same variance, mean 1); None: independent gamma noise
                     ) -> tuple:
-    "A simulated world: trade ~ Poisson(μ·gamma noise), log μ = exporter-year + importer-year + pair + Σ b·D; returns (flows, senders)."
+    "A simulated world: trade ~ Poisson(μ·noise), log μ = exporter-year + importer-year + pair + Σ b·D; returns (flows, senders)."
     rng = np.random.default_rng(seed)
     names = np.array(["RUS", "JPN"] + [f"C{k:02d}" for k in range(2, n)])
     yrs = np.arange(years[0], years[1] + 1)
@@ -267,7 +269,12 @@ def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
     f = policy_dummies(f.assign(trade=1.0), snd, True)
     eta = f.eta.to_numpy().copy()
     for t, bval in (effects or {}).items(): eta += bval * f[t].to_numpy()
-    f["trade"] = rng.poisson(np.exp(eta) * rng.gamma(shape, 1 / shape, len(f))).astype("float64")
+    if rho is None: noise = rng.gamma(shape, 1 / shape, len(f))
+    else:  # lognormal with the gamma's variance, a stationary AR(1) path per pair (rows are year-major, pairs in the same order each year)
+        sd = np.sqrt(np.log1p(1 / shape)); z = rng.normal(0, sd, (len(yrs), len(e)))
+        for t in range(1, len(yrs)): z[t] = rho * z[t - 1] + np.sqrt(1 - rho ** 2) * z[t]
+        noise = np.exp(z.ravel() - sd ** 2 / 2)
+    f["trade"] = rng.poisson(np.exp(eta) * noise).astype("float64")
     return f.drop(columns="eta"), snd
 
 # %% ../nbs/26a_gravity.ipynb #a86792fa
@@ -444,6 +451,17 @@ def not_untreated(episode:int=2014, # the sanctions episode
     return set(senders(episode, "all").iso3.astype(str)) | set(donors.hubs().iso3.astype(str))
 
 # %% ../nbs/26a_gravity.ipynb #b093b8db
+def japan_pool(p:pd.DataFrame, # the panel
+               listed:set, # the partners that are not untreated (`not_untreated(episode)`)
+               direction:str, # "to_rus" (partner exports to Russia) or "from_rus"
+               start:int=2014, # first post year
+               min_pre_usd_m:float=0.0, # only partners with at least this trade with Russia in the pre-years, in `direction` (USD m)
+              ) -> list:
+    "Japan and the placebo partners it is ranked against: Russia's partners not in `listed`, large enough."
+    side, with_rus = ("exporter", p.importer == TARGET) if direction == "to_rus" else ("importer", p.exporter == TARGET)
+    pre = p[with_rus & (p.year < start)].groupby(side).trade.sum()
+    return [k for k in p[side].unique() if k == JAPAN or (k not in listed and pre.get(k, 0.0) >= min_pre_usd_m)]
+
 def japan_ri(p:pd.DataFrame, # the panel the null model was fitted on
              mu0:np.ndarray, # fitted means of a model without Japan's terms (`fit(model="senders_only")["mu"]`)
              listed:set, # the partners that are not untreated (`not_untreated(episode)`): not placebo partners
@@ -451,11 +469,37 @@ def japan_ri(p:pd.DataFrame, # the panel the null model was fitted on
              min_pre_usd_m:float=0.0, # placebo partners only with at least this trade with Russia in the pre-years, in the term's direction (USD m)
             ) -> dict:
     "Randomization p-values of Japan's two terms: Japan against every partner of Russia not in `listed` (and large enough), exactly enumerated."
-    def pool(side, with_rus):
-        pre = p[with_rus & (p.year < start)].groupby(side).trade.sum()
-        return [k for k in p[side].unique() if k == JAPAN or (k not in listed and pre.get(k, 0.0) >= min_pre_usd_m)]
-    return {"jpn_to_rus": ri_pvalue(p, mu0, [JAPAN], "to_rus", pool=pool("exporter", p.importer == TARGET), start=start),
-            "rus_to_jpn": ri_pvalue(p, mu0, [JAPAN], "from_rus", pool=pool("importer", p.exporter == TARGET), start=start)}
+    return {"jpn_to_rus": ri_pvalue(p, mu0, [JAPAN], "to_rus", pool=japan_pool(p, listed, "to_rus", start, min_pre_usd_m), start=start),
+            "rus_to_jpn": ri_pvalue(p, mu0, [JAPAN], "from_rus", pool=japan_pool(p, listed, "from_rus", start, min_pre_usd_m), start=start)}
+
+# %% ../nbs/26a_gravity.ipynb #5fc60854
+def ri_pre_years(p:pd.DataFrame, # the panel the null model was fitted on
+                 mu0:np.ndarray, # null-model fitted means of its flows (a model without the partner's own terms)
+                 partner:str, # the one treated partner, e.g. "JPN"
+                 direction:str, # "to_rus" (partner exports to Russia) or "from_rus"
+                 pool:list, # the partners it is ranked against, itself included (`japan_pool`)
+                 base_year:int=2013, # the reference year; earlier years are the pre-years
+                ) -> list:
+    "Randomization p-value of `partner`'s departure from the null model in each pre-year, relative to `base_year`, against the pool's (exact); in year order."
+    if direction not in ("to_rus", "from_rus"): raise ParameterError(f"direction={direction!r}; allowed: to_rus, from_rus")
+    m = ((p.importer == TARGET) if direction == "to_rus" else (p.exporter == TARGET)).to_numpy()
+    k = (p.exporter if direction == "to_rus" else p.importer)[m].to_numpy()
+    d = pd.DataFrame({"k": k, "year": p.year[m].to_numpy(), "y": p.trade[m].to_numpy(), "mu": mu0[m]}).groupby(["k", "year"])[["y", "mu"]].sum()
+    with np.errstate(divide="ignore"): dev = np.log(d.y / d.mu).unstack("year")
+    if base_year not in dev.columns: raise ParameterError(f"base_year={base_year}; allowed: a year of the panel, {int(dev.columns.min())}–{int(dev.columns.max())}")
+    if partner not in dev.index: raise ParameterError(f"partner={partner!r}: no {direction} flow with {TARGET} in the panel")
+    stat = dev.sub(dev[base_year], axis=0).abs().replace(np.inf, np.nan)
+    pool = [x for x in pool if x in stat.index]
+    return [float(np.mean(stat.loc[pool, y].fillna(np.inf).to_numpy() >= stat.at[partner, y])) if np.isfinite(stat.at[partner, y]) else float("nan")
+            for y in sorted(c for c in stat.columns if c < base_year)]
+
+def japan_pre_years(p:pd.DataFrame, # the panel the null model was fitted on
+                    mu0:np.ndarray, # fitted means of a model without Japan's terms (`fit(model="senders_only")["mu"]`)
+                    listed:set, # the partners that are not untreated (`not_untreated(episode)`)
+                    start:int=2014, # first post year; the year before is the base year
+                   ) -> dict:
+    "Per Japan term, the randomization p-values of its pre-years (`ri_pre_years`), against the placebo partners of `japan_ri`."
+    return {t: ri_pre_years(p, mu0, JAPAN, d, japan_pool(p, listed, d, start), start - 1) for t, d in (("jpn_to_rus", "to_rus"), ("rus_to_jpn", "from_rus"))}
 
 # %% ../nbs/26a_gravity.ipynb #0e8b3281
 def drifting(ev:pd.DataFrame, # event-study estimates indexed by f"{term}_{year}" (`fit(model="event")["est"]`)
@@ -478,12 +522,11 @@ def japan_attribution(base:int=2013, # the last untreated year
                       which:str="measures", # a key of SENDER_SETS
                       episode:int=2014, # the sanctions episode
                      ) -> dict:
-    "Japan's share of the fall (`fall_explained`), its terms' estimates, RI p-values (`japan_ri`) and pre-year p-values (`drifting`), from the cached fits."
+    "Japan's share of the fall (`fall_explained`), its terms' estimates, RI p-values (`japan_ri`) and pre-year RI p-values (`japan_pre_years`), from the cached fits."
     p = panel(years, rule, episode, which, True)
     est = fit(years, rule, episode, which, True)["est"]
     start = int(senders(episode, which).first_year.min())
     mu0 = fit(years, rule, episode, which, True, model="senders_only")["mu"]
-    ev = fit(years, rule, episode, which, True, model="event", base_year=start - 1)["est"]
     return {"fall": fall_explained(p, est, base, end), "est": est.loc[list(JAPAN_TERMS)],
-            "ri": japan_ri(p, mu0, not_untreated(episode), start), "pre_p": drifting(ev, list(JAPAN_TERMS), start - 1),
+            "ri": japan_ri(p, mu0, not_untreated(episode), start), "pre_p": japan_pre_years(p, mu0, not_untreated(episode), start),
             "rule": rule, "which": which, "years": tuple(years)}

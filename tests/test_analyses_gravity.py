@@ -35,7 +35,10 @@ def test_opens_with_a_verdict_computed_from_all_its_tests(good):
     t = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(nb)))
     ri = dict(re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"), from \d{4} .*?; randomization p = ([0-9.]+)", t))
     crv = dict(re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"), from \d{4} .*?\(CRV1 by pair, p = ([0-9.e-]+)\)", t))
-    pre = dict((k, int(n)) for k, n in re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"): (\d+) of \d+", t.split("Pre-years significant at 5 %")[1][:400]))
+    section = t.split("Pre-years significant at 5 %")[1][:1000]
+    pre = dict((k, int(n)) for k, n in re.findall(r"(" + "|".join(map(re.escape, LABELS)) + r"): (\d+) of \d+", section))
+    for k in ("Japan → Russia", "Russia → Japan"):  # one pair each: their pre-years by randomization, as their estimates
+        assert re.search(re.escape(k) + r": \d+ of \d+ by randomization over the untreated partners", section), section
     assert set(ri) == set(crv) == set(pre) == set(LABELS), (ri, crv, pre)
     not_identified = line.find("not identified (pre-years not flat)")
     for k in LABELS:
