@@ -204,3 +204,17 @@ def test_an_unchanged_site_is_kept_and_a_changed_one_rebuilt(tmp_path):
     nb.cells.append(nbformat.v4.new_markdown_cell("A sentence added later."))
     nbformat.write(nb, root / "nbs" / "01_greet.ipynb")
     assert build_site(root, jobs=1)["rebuilt"] and "A sentence added later." in page.read_text()
+
+def test_the_site_lists_the_catalogue_as_it_is_now(tmp_path):
+    "A report dropped from settings.ini after the last run is not on the site, and the runner's index there does not link to it."
+    from conftest import kuril
+    root = make_project(tmp_path, {}, reports=["kept", "dropped"])
+    r = kuril("--settings", str(root / "settings.ini"), "run")
+    assert r.returncode == 0, r.stderr
+    assert "dropped.html" in (root / "reports" / "index.html").read_text()
+    ini = root / "settings.ini"
+    ini.write_text(ini.read_text().replace("\n[report dropped]\nnotebook = nbs/analyses/dropped.ipynb\n", ""))
+    build_site(root, jobs=1)  # the reports folder's index still links to dropped.html: a stale copy would be a broken link
+    index = (root / "_docs" / "reports" / "standalone" / "index.html").read_text()
+    assert "kept.html" in index and "dropped" not in index
+    assert not (root / "_docs" / "reports" / "standalone" / "dropped.html").exists()

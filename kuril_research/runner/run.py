@@ -20,7 +20,7 @@ from ..settings import Settings, load_settings
 # %% auto #0
 __all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'page', 'Step', 'record_of',
            'known_declarations', 'plan', 'run_order', 'waiting_for', 'released', 'record_result', 'append_log',
-           'read_log', 'last_runs', 'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows',
+           'read_log', 'last_runs', 'index_page', 'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows',
            'rejected_settings', 'register']
 
 # %% ../../nbs/44_runner.run.ipynb #b2a9e68b
@@ -244,8 +244,10 @@ def last_runs(reports_dir:Path) -> dict:
 # %% ../../nbs/44_runner.run.ipynb #33f7317d
 def _now() -> str: return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-def write_index(settings:Settings, manifest:dict) -> Path:
-    "Write `reports/index.html` for the whole catalogue."
+def index_page(settings:Settings, # the parsed settings: the catalogue as it is now
+               manifest:dict, # the reports folder's manifest
+              ) -> bytes:
+    "The reports index of the whole catalogue, each report with its last status and page (a report no longer in the catalogue is not listed)."
     from kuril_research.runner.render import index_html
     runs, rows = last_runs(settings.reports_dir), []
     for name, r in settings.reports.items():
@@ -258,7 +260,11 @@ def write_index(settings:Settings, manifest:dict) -> Path:
                      "page": page if page and (settings.reports_dir / page).is_file() else None,
                      "failure_page": rec.get("failure_page") if rec.get("status", "ok") != "ok" else None,
                      "made": run.get("finished", "").replace("T", " ").replace("Z", " UTC"), "seconds": run.get("seconds")})
-    return atomic_write(settings.reports_dir / INDEX, index_html(rows, code_version()))
+    return index_html(rows, code_version())
+
+def write_index(settings:Settings, manifest:dict) -> Path:
+    "Write `reports/index.html` for the whole catalogue."
+    return atomic_write(settings.reports_dir / INDEX, index_page(settings, manifest))
 
 # %% ../../nbs/44_runner.run.ipynb #448aacdc
 def _writable(reports_dir:Path):

@@ -149,8 +149,7 @@ def reports_page(settings, have:list, failed:list, missing:list) -> str:
            "Every report of the catalogue in `settings.ini`, as the report runner (`kuril run`, or `make reports` for "
            "all of them) last rendered it.", ""]
     if have:
-        if (settings.reports_dir / "index.html").is_file():
-            out += [f'The runner\'s own index of the catalogue: <a href="{STANDALONE}/index.html">{STANDALONE}/index.html</a>.', ""]
+        out += [f'The runner\'s own index of the catalogue: <a href="{STANDALONE}/index.html">{STANDALONE}/index.html</a>.', ""]  # `build_site` writes it
         out += [md_row("report", "analysis", "parameters", "status"), md_row(*["---"] * 4)]
         for n in have:
             r = settings.reports[n]

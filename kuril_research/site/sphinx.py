@@ -295,9 +295,13 @@ def build_site(root:Path|None=None, # the project (default: the one holding sett
     extra = stage / "_extra" / "reports" / STANDALONE
     if have or failed:
         extra.mkdir(parents=True)
-        names = ["index.html", "manifest.json"] + [f"{n}{x}" for n in have + failed for x in (".html", ".ipynb", ".failed.html", ".failed.ipynb")]
+        names = ["manifest.json"] + [f"{n}{x}" for n in have + failed for x in (".html", ".ipynb", ".failed.html", ".failed.ipynb")]
         for f in names:
             if (settings.reports_dir / f).is_file(): shutil.copy2(settings.reports_dir / f, extra / f)
+        from kuril_research.runner.cache import read_manifest
+        from kuril_research.runner.run import index_page
+        # the runner's index, for the catalogue as settings.ini has it now: the reports folder's own may predate a change to it
+        (extra / "index.html").write_bytes(index_page(settings, read_manifest(settings.reports_dir)))
     for n in have:
         html_name = f"{n}.html" if (settings.reports_dir / f"{n}.html").is_file() else None
         stage_report(settings.reports_dir / f"{n}.ipynb", stage / "reports" / f"{n}.ipynb", n, html_name)
