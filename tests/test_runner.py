@@ -173,3 +173,15 @@ def test_a_report_released_by_its_after_starts_before_the_queued_ones(tmp_path, 
     assert r.returncode == 0, r.stdout + r.stderr
     log = [json.loads(l) for l in (root / "reports" / "run-log.jsonl").read_text().splitlines()]
     assert [e["report"] for e in log if "report" in e] == ["slow", "other", "quick", "free"]
+
+
+def test_a_report_dropped_from_the_catalogue_leaves_the_index_at_the_next_run(tmp_path):
+    # nothing else to run (every other report is current): the index is still rewritten without it
+    root = make_project(tmp_path)
+    assert run(root).returncode == 0
+    assert 'href="reads_events.html"' in (root / "reports" / "index.html").read_text()
+    ini = root / "settings.ini"
+    ini.write_text(ini.read_text().replace("[report reads_events]\nnotebook = analyses/reads_events.ipynb\n", ""))
+    again = run(root)
+    assert again.returncode == 0 and ran(again.stdout) == []
+    assert "reads_events" not in (root / "reports" / "index.html").read_text()

@@ -436,6 +436,7 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
     sweep_temporary(rd)
     if (rd / "adhoc").is_dir(): sweep_temporary(rd / "adhoc")
     before = manifest_bytes(manifest)
+    manifest["reports"] = {n: r for n, r in manifest["reports"].items() if n in settings.reports}  # a report dropped from the catalogue leaves the index now
     append_log(rd, [{"report": s.entry.name, "status": "ok", "cached": True, "finished": _now()} | _adhoc(s.entry)
                     for s in steps if not s.reason])
     if todo:
