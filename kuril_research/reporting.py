@@ -107,9 +107,9 @@ def published_beside(this_page:tuple, # (this page's headline, how it is estimat
         if unknown: raise ParameterError(f"ids: unknown estimate_id {unknown[0]!r}; allowed: {choices(sorted(p.estimate_id))}")
         p, what = p.set_index("estimate_id").loc[list(ids)].reset_index(), "closest to this page's"
     else:
-        eps = sorted(int(e) for e in p.episode.unique())
+        eps = sorted(int(e) for e in p.episode.dropna().unique())  # a study of political tensions has no episode
         if episode not in eps: raise ParameterError(f"episode={episode!r}: no published estimate in the register; allowed: {choices(eps)}")
-        p, what = p[p.episode == episode], f"of the {episode} episode"
+        p, what = p[p.episode.eq(episode).fillna(False).astype(bool)], f"of the {episode} episode"
     rows = [tuple(this_page)] + list(p[["study", "method", "finding"]].itertuples(index=False, name=None))
     return table_html(pd.DataFrame(rows, columns=["study", "what it estimates", "what it reports"]), f"Published estimates {what}, after this page's headline")
 

@@ -317,3 +317,13 @@ def test_second_comparison_names_its_controls_that_are_not_untreated(runs):
     assert len(treated) >= 1
     shown = text(runs["good sanctions 2022 exports"][1])
     assert f"{len(treated)} of {len(controls)} controls are not untreated ({', '.join(treated)}: senders or diversion hubs" in shown
+
+
+def test_event_window_sets_its_headline_beside_the_published_estimates(runs):
+    "The window's own estimate heads the studies of political tensions and trade (not the sanctions studies), and the page says why they differ, from its own ranks."
+    nb = runs["good window around the December 2016 summit"][1]
+    assert_published_beside(nb, ["Heilmann", "Fuchs", "Davis"], ["Crozet", "Mancini", "Chorzempa"])
+    shown = text(nb).replace("&#x27;", "'")
+    rank, n = map(int, re.search(r"Rank among the same window at other years</td>\s*<td>(\d+) of (\d+)<", shown).groups())
+    assert ("agrees with them" in shown) == (rank / n >= 0.05) and ("the exception they did not find" in shown) == (rank / n < 0.05)
+    assert re.search(r"the same 4-year windows at other years moved Japan's trade relative to the untreated partners by [+-]\d+ % to [+-]\d+ %", shown)

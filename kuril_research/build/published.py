@@ -1,4 +1,4 @@
-"""The register of published estimates that the sanctions reports set beside their own
+"""The register of published estimates that the reports set beside their own
 
 Docs: https://kuril-research.github.io/kuril-research/build.published.html.md"""
 
@@ -13,20 +13,24 @@ from .raw import RawDir, read_csv
 from ..errors import DataFormatError
 
 # %% auto #0
-__all__ = ['PUBLISHED_COLUMNS', 'read_published', 'published_table', 'build_published']
+__all__ = ['PUBLISHED_COLUMNS', 'SUBJECTS', 'read_published', 'published_table', 'build_published']
 
 # %% ../../nbs/16a_build.published.ipynb #8198f19e
-PUBLISHED_COLUMNS = {"estimate_id": "string", "episode": "integer", "study": "string", "method": "string", "finding": "string", "source_id": "string"}
+PUBLISHED_COLUMNS = {"estimate_id": "string", "episode": "integer", "subject": "string", "study": "string", "method": "string", "finding": "string", "source_id": "string"}
+
+SUBJECTS = ("sanctions", "political tensions") # what a study estimates the effect of on trade
 
 def read_published(path, # the register
                    known_sources:set, # the source_ids a study may have
                    label:str="kuril_research/curated/published_estimates.csv", # how messages name the file
                   ) -> pd.DataFrame:
-    "The register of published estimates, checked: unique snake_case ids, a year for the episode, every text given, a known source record."
-    p = read_csv(path, PUBLISHED_COLUMNS, key=["estimate_id"], required=list(PUBLISHED_COLUMNS), name=label)
+    "The register of published estimates, checked: unique snake_case ids, a known subject, a year for a sanctions study's episode, every text given, a known source record."
+    p = read_csv(path, PUBLISHED_COLUMNS, key=["estimate_id"], required=[c for c in PUBLISHED_COLUMNS if c != "episode"], name=label)
     for line, r in zip(p.attrs["lines"], p.itertuples()):
         if not re.fullmatch(r"[a-z][a-z0-9_]*", r.estimate_id): raise DataFormatError(f"{label} line {line} column estimate_id: {r.estimate_id!r} — expected a snake_case id")
-        if not 1900 <= r.episode <= 2100: raise DataFormatError(f"{label} line {line} column episode: {r.episode} — expected the year the sanctions began")
+        if r.subject not in SUBJECTS: raise DataFormatError(f"{label} line {line} column subject: {r.subject!r} — expected one of {', '.join(SUBJECTS)}")
+        if r.subject == "sanctions" and (pd.isna(r.episode) or not 1900 <= r.episode <= 2100):
+            raise DataFormatError(f"{label} line {line} column episode: {r.episode} — expected the year the sanctions began")
         if r.source_id not in known_sources: raise DataFormatError(f"{label} line {line} column source_id: {r.source_id!r} is not a source_id of the package")
     return p
 
@@ -37,18 +41,20 @@ def published_table(known_sources:set # the source_ids a study may have
     p = read_published(curated_path("published_estimates.csv"), known_sources)
     fields = [
         fld("estimate_id", "string", "Identifier of the study's estimate (authors_year).", required=True, pattern=r"^[a-z][a-z0-9_]*$"),
-        fld("episode", "integer", "The year the sanctions it estimates began (2014: Crimea; 2022: the invasion of Ukraine).", required=True),
+        fld("episode", "integer", "The year the sanctions it estimates began (2014: Crimea; 2022: the invasion of Ukraine); empty for a study of political tensions over many events."),
+        fld("subject", "string", "What the study estimates the effect of on trade.", required=True, enum=list(SUBJECTS)),
         fld("study", "string", "The citation: authors, year, title, where it appeared.", required=True),
         fld("method", "string", "What the study estimates, and how.", required=True),
         fld("finding", "string", "The figures it reports, restated in our own words from its abstract or summary.", required=True),
         fld("source_id", "string", "The study's source record (see `sources`): where its figures were read.", required=True),
     ]
-    eps = sorted(int(e) for e in p.episode)
-    return Table("published_estimates", "Published estimates of the sanctions' effect on trade",
-                 "The studies the sanctions reports set their own estimates beside, with their methods and figures, restated "
+    eps = sorted(int(e) for e in p.episode.dropna())
+    return Table("published_estimates", "Published estimates of the effects of sanctions and political tensions on trade",
+                 "The studies the reports set their own estimates beside, with their methods and figures, restated "
                  "from their abstracts or summaries. Curated in kuril_research/curated/published_estimates.csv.",
-                 fields, p, ["estimate_id"], {"temporal": f"episodes {eps[0]}–{eps[-1]}", "studies": len(p),
-                                              "gaps": "No published estimate of the sanctions' effect on Japan–Russia trade alone was found."})
+                 fields, p, ["estimate_id"], {"temporal": f"sanctions episodes {eps[0]}–{eps[-1]}", "studies": len(p),
+                                              "subjects": {k: int((p.subject == k).sum()) for k in SUBJECTS},
+                                              "gaps": "No published estimate of the sanctions' effect, or of a political event's, on Japan–Russia trade alone was found."})
 
 @step
 def build_published(src:RawDir # the raw folder (unused: the register is curated)
