@@ -419,7 +419,6 @@ def check_japan_sanctions(claim, get) -> Check:
                  "Ukraine or Crimea (" + ", ".join(f"{_the(n)} {where(n)}" for n in first.index) + ").",
                  found["Japan"], "gsdb_cases, sanctions_senders", src, rows)
 
-
 # %% ../nbs/31_claims.ipynb #02b43aa0
 FISHING_AGREEMENT = "four_islands_1998" # the 1998 agreement on fishing in the waters of the four islands (its `agreement` code)
 

@@ -12,7 +12,6 @@ from scipy import stats
 from .errors import DataFormatError, UnknownNameError, choices
 from .build.politics import COW_STATES # the pair's COW state codes, as the data package codes them
 
-
 # %% auto #0
 __all__ = ['UNGA_PARTNERS', 'TRANSFER_OPPOSED', 'TC_PROCEDURE', 'WAR_NAMES', 'PACT_TYPES', 'distances_wide', 'pair_distances',
            'distance_did', 'mids_per_year', 'sanctions_in_force', 'pair_turnover', 'lead_lag', 'permutation_r',

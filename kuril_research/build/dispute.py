@@ -13,7 +13,6 @@ from ..errors import DataFormatError, ValidationError
 from .raw import RawDir, YEAR, read_csv, not_allowed, year_range
 from .politics import JAPAN
 
-
 # %% auto #0
 __all__ = ['ICOW_FILE', 'ICOW_JPN_RUS_FILE', 'ICOW_SOURCE', 'KURIL_CLAIM', 'ICOW_INT', 'ICEWS_FILE', 'ICEWS_PAIR_FILE',
            'ICEWS_TOTALS_FILE', 'QUADS', 'ICEWS_SOURCE', 'JP_POLL_FILE', 'RU_POLL_FILE', 'JP_MEASURES', 'METHOD_BREAK',

@@ -412,7 +412,7 @@ def _pair_only(df:pd.DataFrame, # a raw file read by `read_csv`
                file:str, # its path, for the message
                cols:list, # its COW state-code columns: one (state rows) or two (dyad rows)
               ) -> None:
-    "Raise `DataFormatError` naming file, line and column unless every code is Japan's (740) or Russia/USSR's (365) and a dyad row joins the two."
+    "Raise `DataFormatError` naming file, line and column unless every code is one of the pair's (`COW_STATES`) and a dyad row joins the two."
     for c in cols:
         bad = ~df[c].isin(list(COW_STATES)).to_numpy()
         if bad.any(): not_allowed(file, df.attrs["lines"][bad.argmax()], c, int(df[c].iloc[bad.argmax()]), sorted(COW_STATES))

@@ -215,8 +215,8 @@ def record_result(settings:Settings, step:Step, res:Result, manifest:dict) -> di
         if old.get("files") and page.is_file():
             rec |= {"files": old["files"], "outputs": old["outputs"], "stale": True}
     book[name] = rec
-    kept = {"reports": {n: r for n, r in manifest["reports"].items() if n in settings.reports}}
-    write_manifest(rd, kept | ({"adhoc": manifest["adhoc"]} if manifest.get("adhoc") else {}))
+    # `_run_locked` read the manifest without the reports dropped from the catalogue
+    write_manifest(rd, {"reports": manifest["reports"]} | ({"adhoc": manifest["adhoc"]} if manifest.get("adhoc") else {}))
     return rec
 
 # %% ../../nbs/44_runner.run.ipynb #6af5173f
