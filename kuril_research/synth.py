@@ -160,11 +160,20 @@ def placebos(wide:pd.DataFrame, # year × unit outcome
             ) -> pd.DataFrame:
     "Pre-RMSPE, post-RMSPE, their ratio, the mean post gap and the ratio's rank, for the treated unit and each placebo."
     pre, post = [int(y) for y in pre_years], [int(y) for y in post_years]
+    units = [treated, *donors]
+    _check_units(wide, treated, list(donors), pre)  # once: every placebo's pool is drawn from these units, over these years
+    at = wide.index.get_indexer(post)
+    if (at < 0).any(): raise ParameterError(f"post_years: {post[int(np.argmax(at < 0))]} is not a year of the panel ({wide.index.min()}–{wide.index.max()})")
+    # arrays, not frames, in the loop: the same fits and sums as `fit_weights`, `gap_series` and `rmspe`, to the last bit (the
+    # donors' columns C-ordered, as `gap_series` takes them), in a fifth of the time
+    Y, Z, ipre = wide[units].to_numpy(dtype=float), wide.loc[pre, units].to_numpy(dtype=float), wide.index.get_indexer(pre)
     rows = []
-    for u in [treated, *donors]:
-        pool = [d for d in donors if d != u]
-        g = gap_series(wide, u, fit_weights(wide, u, pool, pre))
-        rows.append({"unit": u, "pre_rmspe": rmspe(g, pre), "post_rmspe": rmspe(g, post), "mean_post_gap": float(g.loc[post].mean())})
+    for j, u in enumerate(units):
+        pool = [k for k in range(1, len(units)) if k != j]  # the donors without u
+        zu = np.ascontiguousarray(Z[:, pool + [j]])
+        g = Y[:, j] - np.ascontiguousarray(Y[:, pool]) @ np.array(_weights(zu.tobytes(), zu.shape, tuple(pre), tuple(units[k] for k in pool), u))
+        rows.append({"unit": u, "pre_rmspe": float(np.sqrt((g[ipre] ** 2).mean())), "post_rmspe": float(np.sqrt((g[at] ** 2).mean())),
+                     "mean_post_gap": float(g[at].mean())})
     t = pd.DataFrame(rows)
     t["ratio"] = t.post_rmspe / t.pre_rmspe
     t["rank"] = t.ratio.rank(ascending=False, method="max").astype(int)
