@@ -14,6 +14,7 @@ import pandas as pd
 from .errors import DataFormatError, UnknownNameError, choices
 from . import donors as dn, gravity, trade as tr
 from .verdicts import pfmt
+from .reporting import signed
 from .islands import residents_1945, rows_1945
 
 # %% auto #0
@@ -466,14 +467,14 @@ def grade_attribution(a:dict, # `gravity.japan_attribution`'s result: fall, est,
     drift = [t for t in ri if pre.get(t) and min(pre[t]) < alpha]
     valid = [t for t in ri if ri[t]["p"] < alpha and t not in drift]
     down, up = [t for t in valid if est.at[t, "coef"] < 0], [t for t in valid if est.at[t, "coef"] > 0]
-    share = (f"Japan's sanctions terms explain {f['share']:+.1f} % (95 % interval {f['share_lo']:+.1f} to {f['share_hi']:+.1f} %, clustered by pair) of the "
-             f"{f['base']}→{f['end']} fall in Japan–Russia trade ({f['actual_base']:,.0f} → {f['actual_end']:,.0f} USD m, {f['change_pct']:+.1f} %, "
+    share = (f"Japan's sanctions terms explain {signed(f['share'], 1)} (95 % interval {signed(f['share_lo'], 1, '')} to {signed(f['share_hi'], 1)}, clustered by pair) of the "
+             f"{f['base']}→{f['end']} fall in Japan–Russia trade ({f['actual_base']:,.0f} → {f['actual_end']:,.0f} USD m, {signed(f['change_pct'], 1)}, "
              f"{a.get('rule', 'importer')}-reported directed flows, PPML gravity, partial equilibrium)")
     def test(t):
         n_sig = sum(p < alpha for p in pre.get(t, []))
         crv = "" if "p" not in est else (f", clustered p {pfmt(est.at[t, 'p'])}" + (" (one treated pair: it disagrees with the randomization p, which is the test)"
                                                                                      if (est.at[t, "p"] < alpha) != (ri[t]["p"] < alpha) else ""))
-        return (f"{JAPAN_LABEL[t]} {est.at[t, 'pct_coef']:+.0f} %: randomization p {pfmt(ri[t]['p'])} (Japan among {ri[t]['pool']} partners, exact){crv}, "
+        return (f"{JAPAN_LABEL[t]} {signed(est.at[t, 'pct_coef'])}: randomization p {pfmt(ri[t]['p'])} (Japan among {ri[t]['pool']} partners, exact){crv}, "
                 + (f"pre-years not flat ({n_sig} of {len(pre[t])} pre-years depart from the untreated partners', randomization)" if t in drift else "pre-years flat"))
     tests = "; ".join(test(t) for t in ri)
     if down and f["share_lo"] > 0: return "consistent", f"Supported: {share}; {tests}."
@@ -496,12 +497,12 @@ def check_trade_fall_attribution(claim, # one row of the `claims` table: period 
     f = a["fall"]
     rows = [{"comparison": f"share of the {f['base']}→{f['end']} fall explained by Japan's sanctions terms (PPML gravity)", "computed": f["share"],
              "unit": "percent of the fall", "difference": np.nan, "within_tolerance": verdict == "consistent", "table": "world_trade",
-             "source_id": "imf_dots_2022_all", "basis": f"95 % interval {f['share_lo']:+.1f} to {f['share_hi']:+.1f} %; " + why.split(": ", 1)[1]}]
+             "source_id": "imf_dots_2022_all", "basis": f"95 % interval {signed(f['share_lo'], 1, '')} to {signed(f['share_hi'], 1)}; " + why.split(": ", 1)[1]}]
     if not pd.isna(claim.get("stated_value")) and len(_years(claim.period)) > 1:
         rows += check_trade_total_change(claim, get).comparisons
         fits = [r for r in rows[1:] if r["within_tolerance"]]
-        why += (f" The stated fall of {claim.stated_value:+g} % matches the " + " and the ".join(f"{r['comparison']} ({r['computed']:+.1f} %)" for r in fits) if fits
-                else f" The stated fall of {claim.stated_value:+g} % matches neither reporter's turnover (" + "; ".join(f"{r['comparison']} {r['computed']:+.1f} %" for r in rows[1:]) + ")") + "."
+        why += (f" The stated fall of {claim.stated_value:+g} % matches the " + " and the ".join(f"{r['comparison']} ({signed(r['computed'], 1)})" for r in fits) if fits
+                else f" The stated fall of {claim.stated_value:+g} % matches neither reporter's turnover (" + "; ".join(f"{r['comparison']} {signed(r['computed'], 1)}" for r in rows[1:]) + ")") + "."
     return Check(verdict, why, f["share"], "world_trade", f"imf_dots_2022_all ({a.get('rule', 'importer')}-reported directed flows)", rows)
 
 # %% ../nbs/31_claims.ipynb #2229eab8

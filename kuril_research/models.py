@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
+from .reporting import signed
 
 # %% auto #0
 __all__ = ['COV_TYPES', 'COVARIATES', 'log_panel', 'synthetic_panel', 'annual_covariates', 'did', 'pretrend_test', 'event_study',
@@ -321,7 +322,7 @@ def result_paragraph(estimate:pd.Series, # from `did`
     s = [f"From {e.treatment_year} on, {what} "
          f"were on average {_pct(e.pct)} {direction} than the partner and year effects predict from Russia's trade with "
          f"{', '.join(controls)} (difference-in-differences on log values, {e.first_year}–{e.last_year}, {e.nobs} observations: "
-         f"{e.coef:.3f} log points, {level} interval {e.lo:.3f} to {e.hi:.3f}, i.e. {e.pct_lo:+.0f} % to {e.pct_hi:+.0f} %; {inf})."]
+         f"{e.coef:.3f} log points, {level} interval {e.lo:.3f} to {e.hi:.3f}, i.e. {signed(e.pct_lo)} to {signed(e.pct_hi)}; {inf})."]
     if e.lo > 0 or e.hi < 0:
         s.append(f"The interval excludes zero ({_p(e.p)}); what that is worth with one treated partner is the verdict's to say, from the design-valid tests.")
     else:

@@ -13,8 +13,8 @@ from IPython.display import HTML, Markdown, display
 from .errors import ParameterError, choices
 
 # %% auto #0
-__all__ = ['FINDING', 'esc', 'fmt', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters', 'published_beside',
-           'coverage_text', 'sources_table', 'version_stamp']
+__all__ = ['FINDING', 'esc', 'fmt', 'signed', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters',
+           'published_beside', 'coverage_text', 'sources_table', 'version_stamp']
 
 # %% ../nbs/22_reporting.ipynb #4d655747
 def esc(x) -> str:
@@ -22,14 +22,33 @@ def esc(x) -> str:
     return "" if x is None or (isinstance(x, float) and pd.isna(x)) else html.escape(str(x), quote=True)
 
 # %% ../nbs/22_reporting.ipynb #a9e623e1
+def _places(x:float, digits:int) -> int|None:
+    "`digits`, or one or two more when `x` is not zero but rounds to it there; None when it rounds to zero even so (it prints as 0)."
+    for d in range(digits, digits + 3):
+        if x == 0 or round(abs(x), d) != 0: return d
+    return None
+
 def fmt(x, # a number (or None/NaN for missing)
         digits:int=1, # decimals
         unit:str="", # appended after a space
        ) -> str:
-    "A number for prose, with thousands separators; missing values say so."
+    "A number for prose, with thousands separators; missing values say so; a small nonzero value keeps the decimals that show it ('-0.04', not '-0.0')."
     if x is None or pd.isna(x): return "not available"
-    s = f"{x:,.{digits}f}"
+    d = _places(float(x), digits)
+    s = f"{float(x):,.{d}f}" if d is not None else f"{0:.{digits}f}"
     return f"{s} {unit}".strip()
+
+
+# %% ../nbs/22_reporting.ipynb #b0b90dd7
+def signed(x, # a change or an effect (or None/NaN for missing)
+           digits:int=0, # decimals
+           unit:str="%", # appended after a space
+          ) -> str:
+    "A change for prose with its sign ('+12 %', '-3 %'), by `fmt`'s rules: '-0.4 %' rather than '-0 %', and '0 %' for what rounds to zero."
+    if x is None or pd.isna(x): return "not available"
+    s = fmt(x, digits)
+    return f"{'+' if float(s.replace(',', '')) > 0 else ''}{s} {unit}".strip()
+
 
 # %% ../nbs/22_reporting.ipynb #a1ac73a9
 def num(x, # a number in a table cell

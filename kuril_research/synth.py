@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
 from . import donors as dn, verdicts as vd
+from .reporting import signed
 
 # %% auto #0
 __all__ = ['ar1', 'simulated_panels', 'log_index', 'fit_weights', 'gap_series', 'rmspe', 'placebos', 'rank_p', 'sc_known_answer',
@@ -230,7 +231,7 @@ def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_
     others = pl[pl.unit != me].pre_rmspe
     med = float(others.median())
     rp, rn = restricted_p(pl, me, fit_factor)
-    gap = f"mean post gap {r['mean_post_gap']:+.3f} log points ({100 * np.expm1(r['mean_post_gap']):+.0f} %)"
+    gap = f"mean post gap {r['mean_post_gap']:+.3f} log points ({signed(100 * np.expm1(r['mean_post_gap']))})"
     rank = f"post/pre RMSPE ratio ranks {r['rank']} of {r['n_units']}"
     if r["pre_rmspe"] > 2 * med:
         return (f"No reliable synthetic twin: the pre-period fit (RMSPE {vd.sig(r['pre_rmspe'])}) is worse than twice the placebos' median "

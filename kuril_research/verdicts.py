@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from .errors import ParameterError
+from .reporting import signed
 
 # %% auto #0
 __all__ = ['GRADES', 'GROUP', 'ResultSet', 'Verdict', 'pfmt', 'peq', 'sig', 'verdict', 'verdict_set']
@@ -85,8 +86,7 @@ def sig(x:float, # a fit statistic (an RMSPE in log points)
 
 # %% ../nbs/22a_verdicts.ipynb #c7a9940b
 def _num(x, unit):
-    s = f"{x:+.0f}" if unit == "%" else f"{x:+.3f}"
-    return f"{s} %" if unit == "%" else f"{s} {unit}".rstrip()
+    return signed(x, 0, "%") if unit == "%" else f"{x:+.3f} {unit}".rstrip()
 
 def _assess(r:ResultSet, what:str) -> tuple:
     "(grade, reasons the design fails, the tests for the line, one sentence per test) of one result."
