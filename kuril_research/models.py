@@ -8,7 +8,8 @@ Docs: https://kuril-research.github.io/kuril-research/models.html.md"""
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api, whose other imports took a third of a second more
+from statsmodels.tools.tools import add_constant
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
 from .reporting import signed
 
@@ -89,7 +90,7 @@ def _fit(p:pd.DataFrame, regs:pd.DataFrame, cov_type:str, covariates:pd.DataFram
                 cols.append(np.where(pc == j, cv[c].to_numpy(), 0.0)); names.append(f"{c}:{q}")
     X = pd.DataFrame(np.column_stack(cols), columns=names)
     kw = {"cov_type": "cluster", "cov_kwds": {"groups": pc}} if cov_type == "cluster" else {"cov_type": cov_type}
-    return sm.OLS(p["y"].to_numpy(), X).fit(use_t=True, **kw)
+    return OLS(p["y"].to_numpy(), X).fit(use_t=True, **kw)
 
 def _row(res, name, alpha=0.05):
     lo, hi = res.conf_int(alpha).loc[name]
@@ -258,8 +259,8 @@ def pre_trend(s:pd.Series, # the indicator, indexed by year (gaps allowed)
         out.attrs.update(fit_years=len(pre), slope=np.nan, note=f"only {len(pre)} pre-event year{'' if len(pre) == 1 else 's'} with data: no trend fitted")
         return out
     y = np.log(pre.to_numpy()) if log else pre.to_numpy()
-    res = sm.OLS(y, sm.add_constant(pre.index.to_numpy(dtype=float))).fit()
-    pr = res.get_prediction(sm.add_constant(np.asarray(years, dtype=float))).summary_frame(alpha)
+    res = OLS(y, add_constant(pre.index.to_numpy(dtype=float))).fit()
+    pr = res.get_prediction(add_constant(np.asarray(years, dtype=float))).summary_frame(alpha)
     f = np.exp if log else (lambda v: v)
     out["trend"], out["lo"], out["hi"] = f(pr["mean"].to_numpy()), f(pr["obs_ci_lower"].to_numpy()), f(pr["obs_ci_upper"].to_numpy())
     out["deviation"] = out["actual"] - out["trend"]

@@ -38,7 +38,6 @@ def fmt(x, # a number (or None/NaN for missing)
     s = f"{float(x):,.{d}f}" if d is not None else f"{0:.{digits}f}"
     return f"{s} {unit}".strip()
 
-
 # %% ../nbs/22_reporting.ipynb #b0b90dd7
 def signed(x, # a change or an effect (or None/NaN for missing)
            digits:int=0, # decimals
@@ -46,9 +45,8 @@ def signed(x, # a change or an effect (or None/NaN for missing)
           ) -> str:
     "A change for prose with its sign ('+12 %', '-3 %'), by `fmt`'s rules: '-0.4 %' rather than '-0 %', and '0 %' for what rounds to zero."
     if x is None or pd.isna(x): return "not available"
-    s = fmt(x, digits)
-    return f"{'+' if float(s.replace(',', '')) > 0 else ''}{s} {unit}".strip()
-
+    plus = float(x) > 0 and _places(float(x), digits) is not None  # what prints as 0 has no sign
+    return f"{'+' if plus else ''}{fmt(x, digits)} {unit}".strip()
 
 # %% ../nbs/22_reporting.ipynb #a1ac73a9
 def num(x, # a number in a table cell
