@@ -19,8 +19,8 @@ from .build.world import MEASURE_BASES # the senders file's bases that record a 
 __all__ = ['TARGET', 'JAPAN', 'SENDER_SETS', 'RULES', 'FES', 'MODELS', 'JAPAN_TERMS', 'senders', 'directed_flows', 'policy_terms',
            'policy_dummies', 'fe_ids', 'drop_separated', 'drop_singletons', 'fit_plain', 'estimates', 'fit_warm',
            'simulate_gravity', 'panel', 'event_terms', 'fit', 'counterfactual', 'flagged_flows', 'without_flows',
-           'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_pool', 'japan_ri', 'ri_pre_years', 'japan_pre_years',
-           'drifting', 'japan_attribution']
+           'ri_pvalue', 'fall_explained', 'not_untreated', 'japan_pool', 'japan_ri', 'departures', 'ri_pre_years',
+           'japan_pre_years', 'drifting', 'japan_attribution']
 
 # %% ../nbs/26a_gravity.ipynb #042ace2a
 TARGET, JAPAN = "RUS", "JPN" # the sanctioned economy and the focus sender
@@ -473,6 +473,20 @@ def japan_ri(p:pd.DataFrame, # the panel the null model was fitted on
             "rus_to_jpn": ri_pvalue(p, mu0, [JAPAN], "from_rus", pool=japan_pool(p, listed, "from_rus", start, min_pre_usd_m), start=start)}
 
 # %% ../nbs/26a_gravity.ipynb #5fc60854
+def departures(p:pd.DataFrame, # the panel the null model was fitted on
+               mu0:np.ndarray, # null-model fitted means of its flows (a model without the partner's own terms)
+               direction:str, # "to_rus" (partners' exports to Russia) or "from_rus"
+               base_year:int=2013, # the reference year
+              ) -> pd.DataFrame:
+    "Each partner's trade with Russia in `direction` against the null model, log(actual / fitted), minus its own in `base_year`: partners × years (NaN where a year has no flow or no trade)."
+    if direction not in ("to_rus", "from_rus"): raise ParameterError(f"direction={direction!r}; allowed: to_rus, from_rus")
+    m = ((p.importer == TARGET) if direction == "to_rus" else (p.exporter == TARGET)).to_numpy()
+    k = (p.exporter if direction == "to_rus" else p.importer)[m].to_numpy()
+    d = pd.DataFrame({"k": k, "year": p.year[m].to_numpy(), "y": p.trade[m].to_numpy(), "mu": mu0[m]}).groupby(["k", "year"])[["y", "mu"]].sum()
+    with np.errstate(divide="ignore"): dev = np.log(d.y / d.mu).unstack("year")
+    if base_year not in dev.columns: raise ParameterError(f"base_year={base_year}; allowed: a year of the panel, {int(dev.columns.min())}–{int(dev.columns.max())}")
+    return dev.sub(dev[base_year], axis=0).replace([np.inf, -np.inf], np.nan)
+
 def ri_pre_years(p:pd.DataFrame, # the panel the null model was fitted on
                  mu0:np.ndarray, # null-model fitted means of its flows (a model without the partner's own terms)
                  partner:str, # the one treated partner, e.g. "JPN"
@@ -480,15 +494,9 @@ def ri_pre_years(p:pd.DataFrame, # the panel the null model was fitted on
                  pool:list, # the partners it is ranked against, itself included (`japan_pool`)
                  base_year:int=2013, # the reference year; earlier years are the pre-years
                 ) -> list:
-    "Randomization p-value of `partner`'s departure from the null model in each pre-year, relative to `base_year`, against the pool's (exact); in year order."
-    if direction not in ("to_rus", "from_rus"): raise ParameterError(f"direction={direction!r}; allowed: to_rus, from_rus")
-    m = ((p.importer == TARGET) if direction == "to_rus" else (p.exporter == TARGET)).to_numpy()
-    k = (p.exporter if direction == "to_rus" else p.importer)[m].to_numpy()
-    d = pd.DataFrame({"k": k, "year": p.year[m].to_numpy(), "y": p.trade[m].to_numpy(), "mu": mu0[m]}).groupby(["k", "year"])[["y", "mu"]].sum()
-    with np.errstate(divide="ignore"): dev = np.log(d.y / d.mu).unstack("year")
-    if base_year not in dev.columns: raise ParameterError(f"base_year={base_year}; allowed: a year of the panel, {int(dev.columns.min())}–{int(dev.columns.max())}")
-    if partner not in dev.index: raise ParameterError(f"partner={partner!r}: no {direction} flow with {TARGET} in the panel")
-    stat = dev.sub(dev[base_year], axis=0).abs().replace(np.inf, np.nan)
+    "Randomization p-value of `partner`'s departure from the null model in each pre-year (`departures`, in absolute value), against the pool's (exact); in year order."
+    stat = departures(p, mu0, direction, base_year).abs()
+    if partner not in stat.index: raise ParameterError(f"partner={partner!r}: no {direction} flow with {TARGET} in the panel")
     pool = [x for x in pool if x in stat.index]
     return [float(np.mean(stat.loc[pool, y].fillna(np.inf).to_numpy() >= stat.at[partner, y])) if np.isfinite(stat.at[partner, y]) else float("nan")
             for y in sorted(c for c in stat.columns if c < base_year)]
