@@ -12,6 +12,7 @@ from statsmodels.regression.linear_model import OLS  # not statsmodels.api, whos
 from statsmodels.tools.tools import add_constant
 from .errors import DataFormatError, ParameterError, UnknownNameError, choices
 from .reporting import signed
+from .verdicts import peq
 
 # %% auto #0
 __all__ = ['COV_TYPES', 'COVARIATES', 'log_panel', 'synthetic_panel', 'annual_covariates', 'did', 'pretrend_test', 'event_study',
@@ -305,7 +306,6 @@ def trend_sentence(name:str, # the indicator, e.g. "Russia-reported turnover wit
 
 # %% ../nbs/26_models.ipynb #cb8b00a0
 def _pct(x): return f"{abs(x):.0f} %"
-def _p(p): return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 def result_paragraph(estimate:pd.Series, # from `did`
                      what:str, # the outcome, e.g. "Russia-reported exports to Japan"
@@ -325,9 +325,9 @@ def result_paragraph(estimate:pd.Series, # from `did`
          f"{', '.join(controls)} (difference-in-differences on log values, {e.first_year}–{e.last_year}, {e.nobs} observations: "
          f"{e.coef:.3f} log points, {level} interval {e.lo:.3f} to {e.hi:.3f}, i.e. {signed(e.pct_lo)} to {signed(e.pct_hi)}; {inf})."]
     if e.lo > 0 or e.hi < 0:
-        s.append(f"The interval excludes zero ({_p(e.p)}); what that is worth with one treated partner is the verdict's to say, from the design-valid tests.")
+        s.append(f"The interval excludes zero ({peq(e.p)}); what that is worth with one treated partner is the verdict's to say, from the design-valid tests.")
     else:
-        s.append(f"The interval includes zero ({_p(e.p)}): the data do not show a change beyond what happened to the control partners.")
+        s.append(f"The interval includes zero ({peq(e.p)}): the data do not show a change beyond what happened to the control partners.")
     if events is not None:
         n, pp = events.attrs.get("pretrend_n", 0), events.attrs.get("pretrend_p", np.nan)
         y0, y1 = events.attrs.get("pretrend_years", (None, None))
@@ -336,8 +336,8 @@ def result_paragraph(estimate:pd.Series, # from `did`
         elif pp >= alpha:
             half = events.attrs["pretrend_halfwidth"]
             weak = f", but in that fit their intervals are wide (±{half:.2f} log points on average, against an estimate of {e.coef:.2f}), so the test has little power" if half > abs(e.coef) else ""
-            s.append(f"Before the treatment the {n} event-study coefficients are jointly indistinguishable from zero ({test}, p = {pp:.2f}){weak or ', so there is no sign that the treated partner was already drifting apart'}.")
-        else: s.append(f"Before the treatment the {n} event-study coefficients are jointly different from zero ({test}, {_p(pp)}): the treated partner was already moving apart from the controls, which weakens a causal reading of what follows "
+            s.append(f"Before the treatment the {n} event-study coefficients are jointly indistinguishable from zero ({test}, {peq(pp)}){weak or ', so there is no sign that the treated partner was already drifting apart'}.")
+        else: s.append(f"Before the treatment the {n} event-study coefficients are jointly different from zero ({test}, {peq(pp)}): the treated partner was already moving apart from the controls, which weakens a causal reading of what follows "
                        "(a classical test, which rejects too often when the partners' noise differs or the years are correlated: read it with the placebo years).")
     if placebo is not None and len(placebo):
         sig = placebo[placebo.p < alpha]
@@ -351,6 +351,6 @@ def result_paragraph(estimate:pd.Series, # from `did`
                  f"{len(same)} have the same sign and {len(excl)} an interval that excludes zero"
                  + (", so the estimate does not hold in every other specification." if len(excl) < len(checks) or len(same) < len(checks) else ", so the estimate holds in every other specification."))
     if perm is not None:
-        s.append(f"Given the treatment in turn to each of the {len(perm)} partners, the treated partner's estimate ranks {perm.attrs['rank']} of {len(perm)} by size (permutation p = {perm.attrs['p']:.2f}; with {len(perm)} partners the smallest possible is {1 / len(perm):.2f}).")
+        s.append(f"Given the treatment in turn to each of the {len(perm)} partners, the treated partner's estimate ranks {perm.attrs['rank']} of {len(perm)} by size (permutation {peq(perm.attrs['p'])}; with {len(perm)} partners the smallest possible is {1 / len(perm):.2f}).")
     s.append("With a single treated partner and a few controls, this is a comparison, not proof of cause: anything else that hit this pair alone in the same years is part of the estimate.")
     return " ".join(s)

@@ -235,14 +235,14 @@ def verdict(r:dict, # from `study` (needs placebos, treated, p, pre_rmspe, mean_
     rank = f"post/pre RMSPE ratio ranks {r['rank']} of {r['n_units']}"
     if r["pre_rmspe"] > 2 * med:
         return (f"No reliable synthetic twin: the pre-period fit (RMSPE {vd.sig(r['pre_rmspe'])}) is worse than twice the placebos' median "
-                f"({vd.sig(med)}), so the {gap} cannot be read as an effect (placebo p = {r['p']:.2f}).")
+                f"({vd.sig(med)}), so the {gap} cannot be read as an effect (placebo {vd.peq(r['p'])}).")
     tight = (f"; the pre-fit is unusually tight (RMSPE {vd.sig(r['pre_rmspe'])} against a placebo median of {vd.sig(med)}), which inflates the ratio"
              if r["pre_rmspe"] < 0.25 * med else "")
     if r["p"] <= alpha and rp <= alpha:
-        return f"Larger than the donors' own variation: the {rank} (placebo p = {r['p']:.2f}; {rp:.2f} among the {rn} units fitting comparably); {gap}{tight}."
+        return f"Larger than the donors' own variation: the {rank} (placebo {vd.peq(r['p'])}; {vd.pfmt(rp)} among the {rn} units fitting comparably); {gap}{tight}."
     if r["p"] > alpha and rp > alpha:
-        return f"Not distinguishable from the donors' own variation: the {rank} (placebo p = {r['p']:.2f}; {rp:.2f} among the {rn} units fitting comparably); {gap}{tight}."
-    return (f"Suggestive, not conclusive: placebo p = {r['p']:.2f} over all {r['n_units']} units but {rp:.2f} among the {rn} fitting comparably; "
+        return f"Not distinguishable from the donors' own variation: the {rank} (placebo {vd.peq(r['p'])}; {vd.pfmt(rp)} among the {rn} units fitting comparably); {gap}{tight}."
+    return (f"Suggestive, not conclusive: placebo {vd.peq(r['p'])} over all {r['n_units']} units but {vd.pfmt(rp)} among the {rn} fitting comparably; "
             f"{gap}{tight}.")
 
 # %% ../nbs/26c_synth.ipynb #3d00fd5d
