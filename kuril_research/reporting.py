@@ -95,9 +95,9 @@ def finding(question:str, # the report's question, one sentence
             label:str="", # what the number is
             heading:str="Answer", # "Answer" for a tested result (a verdict); "Finding" for what a descriptive report computes
            ) -> dict:
-    "The report's finding: question, answer, key number and interval, displayed as the report's first lines."
+    "The report's finding, displayed as its first lines: answer, key number and interval; the question travels with them in the output's metadata (the site's findings page shows it), while the page shows it once, in its title cell."
     f = {"question": question, "answer": answer, "label": label, "number": number, "interval": interval}
-    display(Markdown(f"**Question:** {esc(question)}\n\n**{esc(heading)}:** {esc(answer)}\n\n"
+    display(Markdown(f"**{esc(heading)}:** {esc(answer)}\n\n"
                      f"**{esc(label or 'Key number')}:** {esc(number)}" + (f" ({esc(interval)})" if interval else "")),
             metadata={FINDING: f})
     return f
