@@ -14,7 +14,7 @@ from .errors import ParameterError, choices
 
 # %% auto #0
 __all__ = ['FINDING', 'esc', 'fmt', 'signed', 'num', 'table_html', 'key_numbers', 'finding', 'show_parameters',
-           'published_beside', 'coverage_text', 'sources_table', 'version_stamp']
+           'published_beside', 'coverage_value', 'coverage_text', 'sources_table', 'version_stamp']
 
 # %% ../nbs/22_reporting.ipynb #4d655747
 def esc(x) -> str:
@@ -131,14 +131,17 @@ def published_beside(this_page:tuple, # (this page's headline, how it is estimat
     return table_html(pd.DataFrame(rows, columns=["study", "what it estimates", "what it reports"]), f"Published estimates {what}, after this page's headline")
 
 # %% ../nbs/22_reporting.ipynb #d4ec9501
+def coverage_value(v, # one value of a table's `coverage`: text, a number, a list or a mapping
+                  ) -> str:
+    "The value as text for a reader: a mapping as `key value` pairs, a list as its items, joined by ', '."
+    if isinstance(v, dict): return ", ".join(f"{k} {coverage_value(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)): return ", ".join(coverage_value(x) for x in v)
+    return str(v)
+
 def coverage_text(cov:dict, # a table's `coverage` in the data package
                  ) -> str:
-    "The coverage as one line for a reader: `key: value` items joined by '; ', a mapping inside as `key value` pairs, a list as its items."
-    def plain(v):
-        if isinstance(v, dict): return ", ".join(f"{k} {plain(x)}" for k, x in v.items())
-        if isinstance(v, (list, tuple)): return ", ".join(plain(x) for x in v)
-        return str(v)
-    return "; ".join(f"{k}: {plain(v)}" for k, v in cov.items())
+    "The coverage as one line for a reader: `key: value` items joined by '; ' (`coverage_value`)."
+    return "; ".join(f"{k}: {coverage_value(v)}" for k, v in cov.items())
 
 def sources_table(tables:list|None=None, # table names; default: every table the report read (`data.reads`)
                  ) -> pd.DataFrame:

@@ -41,10 +41,11 @@ def _constraints(f:dict) -> str:
     return "; ".join(out)
 
 def _coverage_lines(cov:dict, indent:str="") -> list:
+    from kuril_research.reporting import coverage_value
     out = []
     for k, v in cov.items():
         if isinstance(v, dict): out += [f"{indent}- {md_escape(k)}:", *_coverage_lines(v, indent + "  ")]
-        else: out.append(f"{indent}- {md_escape(k)}: {md_escape(', '.join(map(str, v)) if isinstance(v, list) else v)}")
+        else: out.append(f"{indent}- {md_escape(k)}: {md_escape(coverage_value(v))}")  # a list as its items, as the reports' 'Tables used' write it
     return out
 
 def _source_rows(name:str, data_dir:Path) -> list:
