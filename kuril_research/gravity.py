@@ -189,6 +189,7 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
              maxiter:int=50, # IRLS iterations at most
              absorb:bool=True, # terms that are mutually exclusive 0/1 dummies: a fixed effect in the iterations, regressors in one last step
              start:np.ndarray|None=None, # fitted means to start from, one per flow of `panel` (another fit's `mu`); None: pyfixest's start
+             only:list|None=None, # the terms whose estimates are wanted (None: all); each other term must mark one flow, set aside in the last step
             ) -> dict:
     "PPML by IRLS as pyfixest's fepois, each demeaning by pyfixest's `within` (LSMR) backend, warm-started; {'est', 'mu', 'iterations', 'N', 'G'}."
     from pyfixest.core.demean import demean_within
@@ -196,7 +197,7 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
     y = panel.trade.to_numpy("float64"); X = panel[terms].to_numpy("float64")
     fl = np.asfortranarray(panel[list(FES)].to_numpy().astype(np.uint32))
 
-    def step(eta, mu, X, fl, F, tol):  # one IRLS step, [z, X] demeaned by `fl` from their fixed-effect part F (None: cold, and none returned); eta, mu, F, demeaned X, beta
+    def step(y, eta, mu, X, fl, F, tol):  # one IRLS step, [z, X] demeaned by `fl` from their fixed-effect part F (None: cold, and none returned); eta, mu, F, demeaned X, beta
         Z = eta + y / mu - 1; ZX = np.column_stack([Z, X])
         # the diagonal (Jacobi) preconditioner, rebuilt for each iteration's weights: on the world panel the fit took 3.9 CPU s,
         # 6.4 s with the default additive-Schwarz one, about ten times longer when the first one is reused (as pyfixest's fepois does)
@@ -208,7 +209,12 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
         eta = Z - (z - xr @ beta)
         return eta, np.exp(eta), None if F is None else ZX - R, xr, beta
 
-    absorb = absorb and _exclusive(X)
+    shown = np.array([t in only for t in terms]) if only is not None else np.ones(len(terms), bool)
+    if only is not None:
+        if unknown := sorted(set(only) - set(terms)): raise ParameterError(f"only={unknown!r}: not among the terms; allowed: {choices(terms)}")
+        if wide := [t for t, n in zip(terms, (X != 0).sum(axis=0)) if t not in only and n != 1]:
+            raise ParameterError(f"only: {wide!r} left out, but each marks more or less than one flow; allowed: leaving out terms that each mark one flow")
+    absorb, names = absorb and _exclusive(X), terms
     if absorb:  # the terms as one more fixed effect (level 0: no term set, k: term k): the iterations demean z alone
         W, flw = X[:, :0], np.asfortranarray(np.column_stack([fl, pd.factorize(X @ np.arange(1, X.shape[1] + 1))[0]]), np.uint32)
     else: W, flw = X, fl
@@ -221,12 +227,21 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
     crit = 1.0
     for it in range(1, maxiter + 1):
         tol = min(1e-3, max(fixef_tol, crit * 1e-2))  # loose while far from convergence, fixef_tol at the end
-        eta, mu, F, xr, beta = step(eta, mu, W, flw, F, tol)
+        eta, mu, F, xr, beta = step(y, eta, mu, W, flw, F, tol)
         dev = _deviance(y, mu); crit = abs(dev - last) / (0.1 + abs(last)); last = dev
         if crit < iwls_tol and tol <= fixef_tol: break
     else: raise ParameterError(f"maxiter={maxiter}: PPML did not converge (last deviance change {crit:.1e}); allowed: a larger maxiter")
     if absorb:  # one more step at the converged weights, the terms as regressors: their coefficients, and their demeaned columns for the SEs
-        it += 1; eta, mu, _, xr, beta = step(eta, mu, X, fl, None, fixef_tol)
+        # a term left out of `only` marks one flow, which it fits exactly: the other terms' coefficients and SEs are those of the
+        # model without that flow (Frisch–Waugh), so the step sets the flow aside (its demeaned row is zero) instead of demeaning the term
+        it += 1
+        if shown.all(): eta, mu, _, xr, beta = step(y, eta, mu, X, fl, None, fixef_tol)
+        else:
+            k = ~(X[:, ~shown] != 0).any(axis=1); names = [t for t, s in zip(terms, shown) if s]
+            flk = np.asfortranarray(np.column_stack([pd.factorize(c)[0] for c in fl[k].T]), np.uint32)
+            ek, mk, _, xk, beta = step(y[k], eta[k], mu[k], X[np.ix_(k, shown)], flk, None, fixef_tol)
+            eta[k], mu[k] = ek, mk
+            xr = np.zeros((len(y), len(names))); xr[k] = xk
     out = {"est": None, "mu": mu, "iterations": it, "N": len(y), "G": int(panel.pair_id.nunique())}
     if not terms: return out
     bread = np.linalg.inv(xr.T @ (xr * mu[:, None]))
@@ -238,9 +253,9 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
     df_k = X.shape[1] + sum(levels.values()) - (len(FES) - 1) - sum(levels[fe] for fe in nested) + len(nested)
     se = np.sqrt(np.diag(bread @ (scores.T @ scores) @ bread * G / (G - 1) * (N - 1) / (N - df_k)))
     q = stats.norm.ppf(0.975)
-    est = pd.DataFrame({"coef": beta, "se": se, "p": 2 * stats.norm.sf(np.abs(beta / se)), "lo": beta - q * se, "hi": beta + q * se}, index=terms)
+    est = pd.DataFrame({"coef": beta, "se": se, "p": 2 * stats.norm.sf(np.abs(beta / se)), "lo": beta - q * se, "hi": beta + q * se}, index=names)
     for c in ["coef", "lo", "hi"]: est[f"pct_{c}"] = 100 * np.expm1(est[c])
-    return out | {"est": est}
+    return out | {"est": est.loc[[t for t, s in zip(terms, shown) if s]]}
 
 # %% ../nbs/26a_gravity.ipynb #443cad63
 def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
@@ -325,9 +340,12 @@ def _fit(years:tuple, rule:str, episode:int, which:str, japan_split:bool, model:
     # every other model starts from the policy fit's means (cached): 7 IRLS iterations instead of 17 on the world panel
     start = None if model == "policy" else fit(years, rule, episode, which, japan_split)["mu"]
     t0 = time.perf_counter()
-    if model == "event": p, terms = event_terms(p, senders(episode, which), base_year, japan_split)
+    only = None
+    if model == "event":  # Japan's year terms mark one flow each and are not reported (its pre-years are tested by `japan_pre_years`): set aside
+        p, terms = event_terms(p, senders(episode, which), base_year, japan_split)
+        only = [t for t in terms if not t.startswith(JAPAN_TERMS)]
     else: terms = {"policy": policy_terms(japan_split), "fe_only": [], "senders_only": ["snd_to_rus", "rus_to_snd"]}[model]
-    r = fit_warm(p, terms, start=start)
+    r = fit_warm(p, terms, start=start, only=only)
     return r | {"seconds": time.perf_counter() - t0, "terms": terms}
 
 @lru_cache(maxsize=1)
