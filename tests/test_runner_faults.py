@@ -189,3 +189,17 @@ def test_list_reports_never_run(ran_once):
     rows = {x["name"]: x for x in json.loads(r.stdout)}
     assert rows["plain"]["status"] == "ok" and rows["plain"]["page"] == "plain.html"
     assert rows["text_param"]["status"] == "never run" and rows["text_param"]["last_run"] is None
+
+
+def test_a_kernel_that_dies_before_it_answers_is_named(tmp_path, monkeypatch):
+    "A kernel process that exits before it replies: the start fails, twice, saying so (not after the start-up timeout)."
+    import asyncio
+    from kuril_research.runner import executors
+    (tmp_path / "sitecustomize.py").write_text("import os\nos._exit(3)\n")  # the kernel's interpreter exits as it starts
+    real = executors.kernel_env
+    monkeypatch.setattr(executors, "kernel_env", lambda environ=None: real(environ) | {"PYTHONPATH": str(tmp_path)})
+    k = executors.WarmKernel(startup_timeout=600)
+    try:
+        with pytest.raises(executors.KernelStartError, match="did not start, twice: the kernel died before replying to kernel_info"):
+            asyncio.run(k.start_or_retry())
+    finally: k.stop()

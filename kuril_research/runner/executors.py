@@ -6,7 +6,7 @@ Docs: https://kuril-research.github.io/kuril-research/runner.executors.html.md""
 
 # %% ../../nbs/42_runner.executors.ipynb #88ab90cc
 from __future__ import annotations
-import atexit, logging, os, re, shutil, sys, tempfile, threading, warnings
+import atexit, logging, os, re, shutil, sys, tempfile, threading, time, warnings
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,6 +148,22 @@ class WarmKernel:
         if c["status"] != "ok": raise RuntimeError(f"{c.get('ename')}: {c.get('evalue')}")
         return c
 
+    async def _ready(self):
+        # jupyter_client's `wait_for_ready` without its closing drain of IOPub, a 0.2 s wait at every kernel start with both cores
+        # idle: the status messages left there have another parent, which `execute_interactive` and nbclient skip
+        from queue import Empty
+        end = time.monotonic() + self.startup_timeout
+        while True:
+            self.kc.kernel_info()
+            try: msg = await self.kc.shell_channel.get_msg(timeout=1)
+            except Empty: msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try: await self.kc.iopub_channel.get_msg(timeout=0.2)  # IOPub connected: the kernel's status reached us
+                except Empty: pass
+                else: return self.kc._handle_kernel_info_reply(msg)
+            if not await self.kc.is_alive(): raise RuntimeError("the kernel died before replying to kernel_info")
+            if time.monotonic() > end: raise RuntimeError(f"the kernel did not reply in {self.startup_timeout:g} s")
+
     async def start(self):
         "Start the kernel and do the imports; raise on failure."
         from jupyter_client.manager import AsyncKernelManager
@@ -158,7 +174,7 @@ class WarmKernel:
         await self.km.start_kernel(env=kernel_env(), cwd=self.dir, extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         self.kc.start_channels()
-        await self.kc.wait_for_ready(timeout=self.startup_timeout)
+        await self._ready()
         await self._silent("__import__('kuril_research.runner.executors').runner.executors.kernel_setup()")
 
     async def start_or_retry(self):
