@@ -20,8 +20,11 @@ __all__ = ['SECRET_NAME', 'KERNEL_ENV', 'WARM_IMPORTS', 'STATUSES', 'EXECUTORS',
 # %% ../../nbs/42_runner.executors.ipynb #3e61484e
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|AUTH", re.IGNORECASE)
 # the runner runs one report per core: a library that started a thread per core in each kernel would only make them
-# take turns (pyfixest's Rust demeaner, on Rayon: the event study's 57 columns took 3.9 CPU s on two threads, 3.5 on one)
-KERNEL_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1",
+# take turns (pyfixest's Rust demeaner, on Rayon: 57 columns of the world panel took 3.9 CPU s on two threads, 3.5 on one)
+# NUMPY_MADVISE_HUGEPAGE=0: numpy asks for huge pages for every large array; where Linux compacts memory for such a request
+# (transparent huge pages set to "madvise") the first touch of a fresh 90 MB array waited up to 0.3 s, and the world gravity
+# fits took 7.0 CPU s instead of 6.4 (three runs each, one thread)
+KERNEL_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1", "NUMPY_MADVISE_HUGEPAGE": "0",
               "MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 def is_secret(name:str) -> bool:
