@@ -6,12 +6,12 @@ Docs: https://kuril-research.github.io/kuril-research/data.html.md"""
 
 # %% ../nbs/03_data.ipynb #28935329
 from __future__ import annotations
-import hashlib, json
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .digest import file_sha256
+from .digest import package_version
 from .errors import UnknownNameError, choices
 from .settings import load_settings
 from .validate import read_descriptor, resource_of, validate_table, numbers
@@ -117,13 +117,6 @@ def _code_version() -> str:
     for m in ("kuril_research.data", "kuril_research.validate"): h.update(Path(importlib.util.find_spec(m).origin).read_bytes())
     return h.hexdigest()[:16]
 
-def _version(folder:Path, dp:dict, names:list) -> str:
-    "A sha256 over the descriptors and files of `names` (no read is noted: `tables_hash` for what a report reads)."
-    h = hashlib.sha256()
-    for n in sorted(set(names)):
-        r = resource_of(dp, n); h.update(json.dumps(r, sort_keys=True).encode()); h.update(file_sha256(folder / r["path"]).encode())
-    return h.hexdigest()
-
 class FrozenDict(dict):
     "A read-only dict that deep-copies as itself (see `frozen`)."
     def __deepcopy__(self, memo): return self
@@ -150,7 +143,7 @@ def _load(folder:str, name:str, stamp:tuple) -> pd.DataFrame:
     res = resource_of(dp, name)
     # the typed table depends on its file, its descriptor, the tables its foreign keys name, and the code
     refs = [fk["reference"]["resource"] for fk in res["schema"].get("foreignKeys", [])]
-    key = (_code_version(), _version(Path(folder), dp, [name] + refs))
+    key = (_code_version(), package_version(Path(folder), dp, [name] + refs))
     df = memo("table", key, lambda: _typed(validate_table(Path(folder), name, dp), res["schema"]["fields"]))
     df.attrs.update(table=name, title=res.get("title", name), source_ids=frozen(res.get("source_ids", [])),
                     coverage=frozen(res.get("coverage", {})))
@@ -186,4 +179,4 @@ def tables_hash(names:list, # the tables (or GeoJSON files) a report read
     "A short sha256 over the descriptors and files of the named resources only: the data version of one report."
     folder = data_dir(path)
     for name in set(names): resource(name, folder)  # an unknown name is an error; each read is noted
-    return _version(folder, read_descriptor(folder), names)[:12]
+    return package_version(folder, read_descriptor(folder), names)[:12]

@@ -6,12 +6,12 @@ Docs: https://kuril-research.github.io/kuril-research/digest.html.md"""
 
 # %% ../nbs/01a_digest.ipynb #e5e08257
 from __future__ import annotations
-import hashlib, os, time
+import hashlib, json, os, time
 from functools import lru_cache
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['RACY_SECONDS', 'stat_key', 'file_sha256']
+__all__ = ['RACY_SECONDS', 'stat_key', 'file_sha256', 'package_version']
 
 # %% ../nbs/01a_digest.ipynb #19c99949
 RACY_SECONDS = 2.0 # a file modified this recently is hashed at every call: a second write in the same timestamp tick could keep its stat
@@ -34,3 +34,14 @@ def file_sha256(path:Path|str, # a file
     key = stat_key(path)
     if key is None: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return _kept(os.fspath(Path(path).resolve()), key)
+
+# %% ../nbs/01a_digest.ipynb #df6f07a6
+def package_version(folder:Path|str, # the data package folder
+                    dp:dict, # its parsed `datapackage.json`
+                    names:list, # resources of it (tables, GeoJSON files) a report read
+                   ) -> str:
+    "The hex sha256 over the descriptors and files of `names` only, in name order (a name `dp` lacks: KeyError)."
+    h, by = hashlib.sha256(), {r["name"]: r for r in dp["resources"]}
+    for n in sorted(set(names)):
+        h.update(json.dumps(by[n], sort_keys=True).encode()); h.update(file_sha256(Path(folder) / by[n]["path"]).encode())
+    return h.hexdigest()
