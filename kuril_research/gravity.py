@@ -295,14 +295,22 @@ def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
 # %% ../nbs/26a_gravity.ipynb #a86792fa
 MODELS = ("policy", "event", "fe_only", "senders_only") # what `fit` estimates: the policy dummies, the event study, or a null model for RI
 
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    "A hash of the gravity module's source: any change to it keys new panels and fits."
+    import hashlib, importlib.util
+    from pathlib import Path
+    return hashlib.sha256(Path(importlib.util.find_spec("kuril_research.gravity").origin).read_bytes()).hexdigest()[:16]
+
 @lru_cache(maxsize=4)
 def _panel(years:tuple, rule:str, episode:int, which:str, japan_split:bool,
            version:str, # the data version of the tables read (`data.tables_hash`): only keys the cache
           ) -> pd.DataFrame:
-    "`panel` uncached."
-    snd = senders(episode, which)
-    p = policy_dummies(directed_flows(years, rule), snd, japan_split, rule)
-    return drop_singletons(drop_separated(fe_ids(p)))
+    "`panel` uncached in this process: kept on disk (`data.memo`) for the other processes, which read it in a hundredth of the 0.6 s it takes to build."
+    def build():
+        p = policy_dummies(directed_flows(years, rule), senders(episode, which), japan_split, rule)
+        return drop_singletons(drop_separated(fe_ids(p)))
+    return data.memo("panel", (_code_version(), version, years, rule, episode, which, japan_split), build)
 
 def panel(years:tuple=(2006, 2020), # (first, last) year
           rule:str="importer", # a key of RULES
@@ -310,7 +318,7 @@ def panel(years:tuple=(2006, 2020), # (first, last) year
           which:str="measures", # a key of SENDER_SETS
           japan_split:bool=True, # Japan's own dummies
          ) -> pd.DataFrame:
-    "The estimation panel: directed flows with policy dummies and fixed-effect ids, separated flows and singletons dropped; built once per session and data version, a copy each call."
+    "The estimation panel: directed flows with policy dummies and fixed-effect ids, separated flows and singletons dropped; built once per data version and code, a copy each call."
     return _panel(tuple(years), rule, episode, which, japan_split, data.tables_hash(["world_trade", "sanctions_senders"])).copy()
 
 # %% ../nbs/26a_gravity.ipynb #aaeefadc
@@ -347,13 +355,6 @@ def _fit(years:tuple, rule:str, episode:int, which:str, japan_split:bool, model:
     else: terms = {"policy": policy_terms(japan_split), "fe_only": [], "senders_only": ["snd_to_rus", "rus_to_snd"]}[model]
     r = fit_warm(p, terms, start=start, only=only)
     return r | {"seconds": time.perf_counter() - t0, "terms": terms}
-
-@lru_cache(maxsize=1)
-def _code_version() -> str:
-    "A hash of the gravity module's source: any change to the fitting code keys new fits."
-    import hashlib, importlib.util
-    from pathlib import Path
-    return hashlib.sha256(Path(importlib.util.find_spec("kuril_research.gravity").origin).read_bytes()).hexdigest()[:16]
 
 @lru_cache(maxsize=16)
 def fit(years:tuple=(2006, 2020), # (first, last) year
