@@ -3,13 +3,18 @@ import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import json
-from bench import figure_counts, figures, gravity_figures, gravity_lines, largest, report_lines, same_pages, spread
+from bench import figure_counts, figures, gravity_figures, gravity_lines, largest, parts, report_lines, same_pages, spread
 
 
 def test_spread_samples_evenly():
     assert spread(list("abcdefghij"), 4) == ["a", "d", "g", "j"]
     assert spread(list("abc"), 10) == ["a", "b", "c"]
     assert spread(list("abc"), 0) == ["a", "b", "c"]
+
+
+def test_parts_keep_the_order_and_every_name():
+    assert parts(list("abcdefg"), 3) == [["a", "b"], ["c", "d", "e"], ["f", "g"]]
+    assert parts(list("ab"), 3) == [["a"], ["b"]] and parts(list("abc"), 1) == [list("abc")]
 
 
 def test_figures_and_verdict_lines():
@@ -21,6 +26,9 @@ def test_figures_and_verdict_lines():
                         "naive_cpu": 60.0, "cold_cpu": 10.5})
     assert "66.0 s  (60.0 CPU s)" in cpu[1] and "6.0 s  (10.5 CPU s)" in cpu[2] and cpu[:-1] == [l if i not in (1, 2) else cpu[i] for i, l in enumerate(lines)]
     assert cpu[-1] == "busy cores on average: cold kuril run 1.75 of 2, naive loop 0.91; CPU s naive/cold 5.7x"
+    runs = report_lines({"reports": 12, "cores": 2, "jobs": 2, "naive": 66.0, "cold": 6.0, "warm": 0.4, "floor": 4.5, "cell_seconds": 9.0,
+                         "cold_runs": [6.5, 6.0, 5.8]})
+    assert runs[2].endswith("6.0 s; the median of 3, one after each part of the naive loop: 6.5 / 6.0 / 5.8 s") and runs[5] == lines[5]
 
 
 def test_pages_are_compared_by_their_figures(tmp_path):

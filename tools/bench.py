@@ -10,6 +10,18 @@ from kuril_research.settings import load_settings
 BIN = Path(sys.executable).parent
 TARGETS = {"speedup": 10.0, "floor_ratio": 1.5, "warm_seconds": 0.5} # issue 11
 NAIVE_SAMPLE = 0 # the whole catalogue; --naive-sample N times N reports and extrapolates
+# the machine's speed drifts by a tenth or more over minutes (the same cold run took 36 to 42 CPU s in one afternoon), so one cold
+# run after the whole naive loop sampled one moment against a quarter of an hour: a cold run follows each part of the loop instead,
+# and the ratio takes the loop's total against the median of them
+COLD_RUNS = 3
+
+def parts(names:list, # the reports the naive loop runs
+          k:int, # how many parts
+         ) -> list:
+    "`names` in `k` consecutive parts of nearly equal length (fewer when there are fewer names), in order."
+    k = max(1, min(k, len(names)))
+    cut = [round(i * len(names) / k) for i in range(k + 1)]
+    return [names[cut[i]:cut[i + 1]] for i in range(k)]
 
 def spread(names:list, # the catalogue's report names
            k:int, # how many to take (0: all)
@@ -126,9 +138,10 @@ def report_lines(m:dict) -> list:
     meets = lambda ok: "meets the target" if ok else "MISSES the target"
     naive_note = m.get("naive_note", "")
     cpu = lambda k: f"  ({m[k]:.1f} CPU s)" if m.get(k) is not None else ""
+    runs = f"; the median of {len(m['cold_runs'])}, one after each part of the naive loop: {' / '.join(f'{x:.1f}' for x in m['cold_runs'])} s" if len(m.get("cold_runs", [])) > 1 else ""
     lines = [f"catalogue: {m['reports']} reports ({m['cores']} cores used by kuril run, --jobs {m['jobs']})",
              f"naive loop (papermill + nbconvert, one by one): {m['naive']:8.1f} s{cpu('naive_cpu')}{naive_note}",
-             f"cold kuril run:                                 {m['cold']:8.1f} s{cpu('cold_cpu')}",
+             f"cold kuril run:                                 {m['cold']:8.1f} s{cpu('cold_cpu')}{runs}",
              f"warm kuril run (nothing changed):               {m['warm']:8.2f} s",
              f"floor (cell time {m['cell_seconds']:.1f} s / {m['cores']} cores):            {m['floor']:8.1f} s",
              f"cold vs naive: {f['speedup']:5.1f}x faster (target >= {TARGETS['speedup']:g}x: {meets(f['speedup'] >= TARGETS['speedup'])})",
@@ -143,8 +156,9 @@ def report_lines(m:dict) -> list:
 def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
           jobs:int=2, # --jobs of the kuril runs
           naive_sample:int=NAIVE_SAMPLE, # loop over at most this many reports and extrapolate (0: all)
+          cold_runs:int=COLD_RUNS, # cold runs, one after each part of the naive loop
          ) -> dict:
-    "Measure the naive loop, a cold and a warm `kuril run` and the floor on the whole catalogue."
+    "Measure the naive loop, cold runs between its parts and a warm `kuril run`, and the floor, on the whole catalogue."
     s = load_settings(settings_path)
     names = list(s.reports)
     if not names: raise SystemExit("bench: the catalogue in settings.ini has no [report ...] section")
@@ -153,23 +167,27 @@ def bench(settings_path:str|None=None, # a settings.ini (default: the project's)
         frozen = snapshot(s, tmp)
         sample = spread(names, naive_sample)
         (tmp / "naive").mkdir()
-        print(f"bench: naive loop over {len(sample)} report(s) ...", file=sys.stderr, flush=True)
-        nv = naive_loop(s, sample, tmp / "naive", frozen)
+        nv, colds = {"seconds": 0.0, "cpu": 0.0, "failed": []}, []
+        for i, part in enumerate(parts(sample, cold_runs)):
+            print(f"bench: naive loop over {len(part)} report(s), part {i + 1} ...", file=sys.stderr, flush=True)
+            r = naive_loop(s, part, tmp / "naive", frozen)  # one cache folder for the whole loop, as in one loop
+            nv = {"seconds": nv["seconds"] + r["seconds"], "cpu": nv["cpu"] + r["cpu"], "failed": nv["failed"] + r["failed"]}
+            print(f"bench: cold kuril run {i + 1} ...", file=sys.stderr, flush=True)
+            colds.append(kuril_run(s, tmp / f"reports{i}", "--jobs", str(jobs), frozen=frozen) | {"dir": tmp / f"reports{i}"})
         naive, naive_cpu = (nv[k] * len(names) / len(sample) for k in ("seconds", "cpu"))
         note = f" (measured on {len(sample)} of {len(names)}, extrapolated)" if len(sample) < len(names) else ""
         if nv["failed"]: note += f"; {len(nv['failed'])} failed there: {', '.join(nv['failed'])}"
-        print("bench: cold kuril run ...", file=sys.stderr, flush=True)
-        cold = kuril_run(s, tmp / "reports", "--jobs", str(jobs), frozen=frozen)
+        cold = sorted(colds, key=lambda c: c["seconds"])[(len(colds) - 1) // 2]  # the median (the lower middle of an even count)
         print("bench: warm kuril run ...", file=sys.stderr, flush=True)
-        warm = kuril_run(s, tmp / "reports", "--jobs", str(jobs), frozen=frozen)
-        fl, rerun, top = floor(tmp / "reports"), warm_reruns(tmp / "reports"), largest(tmp / "reports")
-        pages = same_pages(figure_counts(tmp / "naive", sample), figure_counts(tmp / "reports", sample))
+        warm = kuril_run(s, cold["dir"], "--jobs", str(jobs), frozen=frozen)
+        fl, rerun, top = floor(cold["dir"]), warm_reruns(cold["dir"]), largest(cold["dir"])
+        pages = same_pages(figure_counts(tmp / "naive", sample), figure_counts(cold["dir"], sample))
     m = {"reports": len(names), "jobs": jobs, "cores": fl["cores"], "naive": naive, "naive_note": note, "cold": cold["seconds"],
-         "naive_cpu": naive_cpu, "cold_cpu": cold["cpu"],
+         "naive_cpu": naive_cpu, "cold_cpu": cold["cpu"], "cold_runs": [c["seconds"] for c in colds],
          "warm": warm["seconds"], "floor": fl["seconds"], "cell_seconds": fl["cell_seconds"],
          "cold_exit": cold["exit"], "warm_exit": warm["exit"]}
     lines = report_lines(m) + [pages, top]
-    if cold["exit"]: lines.append(f"note: the cold run exited {cold['exit']} (some reports failed; their time is included)")
+    if any(c["exit"] for c in colds): lines.append(f"note: a cold run exited {max(c['exit'] for c in colds)} (some reports failed; their time is included)")
     if rerun: lines.append("note: the warm run ran reports again: " + ", ".join(f"{n} x {r}" for r, n in rerun.items()))
     print("\n".join(lines))
     return m
@@ -235,10 +253,13 @@ def main(argv:list|None=None) -> int:
     p.add_argument("--jobs", type=int, default=2, help="--jobs of the kuril runs (default 2)")
     p.add_argument("--naive-sample", type=int, default=NAIVE_SAMPLE,
                    help=f"time the naive loop on N reports spread over the catalogue and extrapolate (default: 0, the whole catalogue)")
+    p.add_argument("--cold-runs", type=int, default=COLD_RUNS,
+                   help=f"cold kuril runs, one after each part of the naive loop; the ratio takes their median (default {COLD_RUNS})")
     p.add_argument("--gravity", action="store_true", help="instead: time the plain pyfixest PPML against ours on the world panel, and a 1,000-draw randomization test")
     a = p.parse_args(argv)
     if a.gravity: gravity_bench(); return 0
-    bench(a.settings, a.jobs, a.naive_sample)
+    if a.cold_runs < 1: p.error(f"--cold-runs {a.cold_runs}: must be at least 1")
+    bench(a.settings, a.jobs, a.naive_sample, a.cold_runs)
     return 0
 
 
