@@ -210,6 +210,7 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
         return eta, np.exp(eta), None if F is None else ZX - R, xr, beta
 
     shown = np.array([t in only for t in terms]) if only is not None else np.ones(len(terms), bool)
+    kept = [t for t, s in zip(terms, shown) if s]
     if only is not None:
         if unknown := sorted(set(only) - set(terms)): raise ParameterError(f"only={unknown!r}: not among the terms; allowed: {choices(terms)}")
         if wide := [t for t, n in zip(terms, (X != 0).sum(axis=0)) if t not in only and n != 1]:
@@ -237,7 +238,7 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
         it += 1
         if shown.all(): eta, mu, _, xr, beta = step(y, eta, mu, X, fl, None, fixef_tol)
         else:
-            k = ~(X[:, ~shown] != 0).any(axis=1); names = [t for t, s in zip(terms, shown) if s]
+            k = ~(X[:, ~shown] != 0).any(axis=1); names = kept
             flk = np.asfortranarray(np.column_stack([pd.factorize(c)[0] for c in fl[k].T]), np.uint32)
             ek, mk, _, xk, beta = step(y[k], eta[k], mu[k], X[np.ix_(k, shown)], flk, None, fixef_tol)
             eta[k], mu[k] = ek, mk
@@ -255,7 +256,7 @@ def fit_warm(panel:pd.DataFrame, # panel after fe_ids, drop_separated and drop_s
     q = stats.norm.ppf(0.975)
     est = pd.DataFrame({"coef": beta, "se": se, "p": 2 * stats.norm.sf(np.abs(beta / se)), "lo": beta - q * se, "hi": beta + q * se}, index=names)
     for c in ["coef", "lo", "hi"]: est[f"pct_{c}"] = 100 * np.expm1(est[c])
-    return out | {"est": est.loc[[t for t, s in zip(terms, shown) if s]]}
+    return out | {"est": est.loc[kept]}
 
 # %% ../nbs/26a_gravity.ipynb #443cad63
 def simulate_gravity(n:int=30, # economies; economy 0 is "RUS", 1 is "JPN"
