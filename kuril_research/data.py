@@ -53,9 +53,10 @@ def resource(name:str, # a table name
              path:Path|str|None=None, # the package folder
             ) -> dict:
     "The resource descriptor of a table (schema, coverage, source ids, inputs)."
-    dp = read_descriptor(data_dir(path))
+    folder = data_dir(path)
+    dp = read_descriptor(folder)
     r = resource_of(dp, name)
-    if r is not None: _READS.add((str(data_dir(path).resolve()), name))
+    if r is not None: _READS.add((str(folder.resolve()), name))
     if r is None: raise UnknownNameError(f"unknown table {name!r}; tables: {choices((r['name'] for r in dp['resources']), limit=100)}")
     return r
 
