@@ -20,9 +20,9 @@ from ..settings import Settings, load_settings
 
 # %% auto #0
 __all__ = ['RUN_LOG', 'LOCK', 'INDEX', 'Job', 'Result', 'check_cell', 'rejected_by_check', 'run_job', 'page', 'Step', 'record_of',
-           'known_declarations', 'plan', 'run_order', 'waiting_for', 'released', 'record_result', 'append_log',
-           'read_log', 'last_runs', 'index_page', 'write_index', 'rejection', 'lock_reports', 'run', 'catalogue_rows',
-           'rejected_settings', 'register']
+           'known_declarations', 'plan', 'run_order', 'longest_first', 'waiting_for', 'released', 'record_result',
+           'append_log', 'read_log', 'last_runs', 'index_page', 'write_index', 'rejection', 'lock_reports', 'run',
+           'catalogue_rows', 'rejected_settings', 'register']
 
 # %% ../../nbs/44_runner.run.ipynb #b2a9e68b
 RUN_LOG = "run-log.jsonl"
@@ -159,6 +159,15 @@ def run_order(steps:list, # the steps to run
         out += sorted((g[k] for g in groups.values() if k < len(g)), key=lambda s: -(seconds or {}).get(s.entry.name, 0))
     awaited = {a for s in steps for a in s.entry.after}  # started first: the ones after them wait until they end
     return [s for s in out if s.entry.name in awaited] + [s for s in out if s.entry.name not in awaited]
+
+# %% ../../nbs/44_runner.run.ipynb #1b5b9cef
+def longest_first(queue:list, # the steps not yet submitted, in submission order
+                  taken:dict, # {notebook: seconds in cells of its reports that ended in this run}
+                 ) -> list:
+    "`queue` with the reports of notebooks that have a time in `taken` after the others, longest (by their notebook's mean) first; the others keep their order."
+    mean = {nb: sum(t) / len(t) for nb, t in taken.items() if t}
+    return ([s for s in queue if s.entry.notebook not in mean] +
+            sorted((s for s in queue if s.entry.notebook in mean), key=lambda s: -mean[s.entry.notebook]))
 
 # %% ../../nbs/44_runner.run.ipynb #d41f7a21
 def waiting_for(steps:list, # the steps to run, in submission order
@@ -456,14 +465,17 @@ def _run_locked(settings, entries, overrides, jobs, executor, scheduler, force, 
             if ex.name == "local":
                 from kuril_research.runner.render import warm_up
                 warm_up()
+            taken = {}  # {notebook: cell seconds of its reports that ended ok in this run (no kernel start in them)}
             for fut in completed:
                 step = futs.pop(fut)
-                queue[:0] = released(order, waits, step.entry.name)  # whatever became of the report, the ones after it go next
-                feed()
                 try: res = fut.result()
                 except Exception as e:
                     res = Result(step.entry.name, "error", " ".join(f"runner: {type(e).__name__}: {e}".split()), b"")
                     res.html = f"<!DOCTYPE html><p>The runner failed on this report: {res.error}</p>".encode()
+                if res.status == "ok": taken.setdefault(step.entry.notebook, []).append(res.cell_seconds)
+                # whatever became of the report, the ones after it go next
+                queue[:] = released(order, waits, step.entry.name) + longest_first(queue, taken)
+                feed()
                 if not res.html and not res.rejected:
                     t = time.perf_counter(); res.html = page(res); res.seconds += time.perf_counter() - t
                 if res.rejected: # the user's input error: nothing of this report is written
