@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['RACY_SECONDS', 'stat_key', 'file_sha256', 'package_version']
+__all__ = ['RACY_SECONDS', 'stat_key', 'file_sha256', 'read_json', 'package_version']
 
 # %% ../nbs/01a_digest.ipynb #19c99949
 RACY_SECONDS = 2.0 # a file modified this recently is hashed at every call: a second write in the same timestamp tick could keep its stat
@@ -34,6 +34,25 @@ def file_sha256(path:Path|str, # a file
     key = stat_key(path)
     if key is None: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return _kept(os.fspath(Path(path).resolve()), key)
+
+# %% ../nbs/01a_digest.ipynb #51a3d9b3
+@lru_cache(maxsize=8)
+def _parsed(text:str):
+    "`text` parsed as JSON, cached by it."
+    return json.loads(text)
+
+@lru_cache(maxsize=8)
+def _parsed_at(path:str, stat:tuple):
+    "The JSON file at `path` as it is at `stat` (which only keys the cache)."
+    return _parsed(Path(path).read_text(encoding="utf-8"))
+
+def read_json(path:Path|str, # a JSON file
+             ):
+    "The file parsed, once per version of it (read-only: the calls share it); OSError or `json.JSONDecodeError` as `open` and `json` raise them."
+    p = Path(path)
+    key = stat_key(p)
+    if key is None: return _parsed(p.read_text(encoding="utf-8"))  # written just now: its text decides
+    return _parsed_at(os.fspath(p.resolve()), key)
 
 # %% ../nbs/01a_digest.ipynb #df6f07a6
 def package_version(folder:Path|str, # the data package folder

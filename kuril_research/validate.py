@@ -6,11 +6,10 @@ Docs: https://kuril-research.github.io/kuril-research/validate.html.md"""
 
 # %% ../nbs/02_validate.ipynb #df154943
 from __future__ import annotations
-import json, os
-from functools import lru_cache
+import json
 from pathlib import Path
 import pandas as pd
-from .digest import stat_key
+from .digest import read_json
 from .errors import ValidationError
 
 # %% auto #0
@@ -18,25 +17,13 @@ __all__ = ['read_descriptor', 'resource_of', 'numbers', 'fail_at', 'validate_tab
            'frictionless_report']
 
 # %% ../nbs/02_validate.ipynb #ea784156
-@lru_cache(maxsize=8)
-def _parsed(p:Path, text:str) -> dict:
-    "The JSON `text` of file `p`, parsed; cached by both, so a changed file is parsed again."
-    try: return json.loads(text)
-    except json.JSONDecodeError as e: raise ValidationError(f"{p} line {e.lineno}: invalid JSON ({e.msg})") from None
-
-@lru_cache(maxsize=8)
-def _parsed_at(path:str, stat:tuple) -> dict:
-    "The descriptor at `path` as it is at `stat` (which only keys the cache)."
-    return _parsed(Path(path), Path(path).read_text(encoding="utf-8"))
-
 def read_descriptor(data_dir:Path # the package folder
                    ) -> dict:
     "The parsed `datapackage.json`, parsed once per version of the file: treat it as read-only, the calls share it."
     p = Path(data_dir) / "datapackage.json"
     if not p.is_file(): raise ValidationError(f"{p}: no datapackage.json (run `kuril data build`)")
-    key = stat_key(p)
-    if key is None: return _parsed(p, p.read_text(encoding="utf-8"))  # written just now: its text decides
-    return _parsed_at(os.fspath(p.resolve()), key)
+    try: return read_json(p)
+    except json.JSONDecodeError as e: raise ValidationError(f"{p} line {e.lineno}: invalid JSON ({e.msg})") from None
 
 # %% ../nbs/02_validate.ipynb #fda9be81
 def resource_of(dp:dict, name:str) -> dict|None:

@@ -10,7 +10,7 @@ import hashlib, json, os, platform, re, tempfile
 from importlib import metadata
 from pathlib import Path
 import kuril_research
-from ..digest import file_sha256
+from ..digest import file_sha256, read_json
 from ..errors import KurilError
 
 # %% auto #0
@@ -61,9 +61,9 @@ def package_versions() -> dict:
 
 # %% ../../nbs/41_runner.cache.ipynb #687ca6c6
 def _descriptor(data_dir) -> dict:
-    # plain JSON, not `validate.read_descriptor`: that module imports pandas, which costs more than a whole
+    # `digest.read_json`, not `validate.read_descriptor`: that module imports pandas, which costs more than a whole
     # no-change rerun; a missing or broken descriptor is `load`'s to report, here it just hashes as missing
-    try: return json.loads((Path(data_dir) / "datapackage.json").read_text(encoding="utf-8"))
+    try: return read_json(Path(data_dir) / "datapackage.json")
     except (OSError, ValueError): return {"resources": []}
 
 def _resource(dp:dict, name:str) -> dict|None:
