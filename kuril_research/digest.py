@@ -1,4 +1,4 @@
-"""A file's version from its stat, and its sha256 computed once per process for each version
+"""A file's version from its stat, and its sha256 and parsed JSON computed once per process for each version
 
 Docs: https://kuril-research.github.io/kuril-research/digest.html.md"""
 
