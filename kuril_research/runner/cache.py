@@ -10,13 +10,13 @@ import hashlib, json, os, platform, re, tempfile
 from importlib import metadata
 from pathlib import Path
 import kuril_research
-from ..digest import file_sha256, read_json
+from ..digest import file_sha256, package_version, read_json
 from ..errors import KurilError
 
 # %% auto #0
 __all__ = ['KEY_PACKAGES', 'NOT_REPORT_CODE', 'MANIFEST', 'sha256', 'canonical', 'notebook_hash', 'code_version',
-           'package_versions', 'tables_read', 'table_hashes', 'report_key', 'atomic_write', 'sweep_temporary',
-           'read_manifest', 'manifest_bytes', 'write_manifest', 'stale_reason']
+           'package_versions', 'tables_read', 'table_hashes', 'data_version', 'report_key', 'atomic_write',
+           'sweep_temporary', 'read_manifest', 'manifest_bytes', 'write_manifest', 'stale_reason']
 
 # %% ../../nbs/41_runner.cache.ipynb #3191263c
 def sha256(data:bytes|str, # the content
@@ -94,6 +94,16 @@ def table_hashes(data_dir:Path, # the data package folder
         p = Path(data_dir) / r["path"] if r else None
         out[n] = sha256(canonical(r).encode() + b"\0" + file_sha256(p).encode()) if p and p.is_file() else "missing"
     return out
+
+# %% ../../nbs/41_runner.cache.ipynb #a52d1cc3
+def data_version(data_dir:Path, # the data package folder
+                 reads:list, # the tables (and GeoJSON files) a report read
+                ) -> str:
+    "The hash the report's version stamp shows (`data.tables_hash` over what it read that the package has), from the plain descriptor; `missing` when a file is gone."
+    dp = _descriptor(data_dir)
+    have = {r["name"] for r in dp["resources"] if r.get("profile") == "tabular-data-resource"} | {r for r in reads if (Path(data_dir) / f"{r}.geojson").is_file()}
+    try: return package_version(data_dir, dp, [n for n in reads if n in have])[:12]
+    except (KeyError, OSError): return "missing"
 
 # %% ../../nbs/41_runner.cache.ipynb #6a10bcb2
 def report_key(notebook:str, # `notebook_hash` of the analysis

@@ -10,11 +10,10 @@ import json, os, re, sys, time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .cache import (_descriptor, atomic_write, code_version, manifest_bytes, package_versions, read_manifest,
+from .cache import (atomic_write, code_version, data_version, manifest_bytes, package_versions, read_manifest,
                                   report_key, sha256, stale_reason, sweep_temporary, table_hashes, tables_read, write_manifest)
 from .catalogue import Entry, Param, _no_iri_grammar, output_path, parameterize, parse_overrides, select, tagged
 from .executors import Failure
-from ..digest import package_version
 from ..errors import KurilError
 from ..settings import Settings, load_settings
 
@@ -194,14 +193,6 @@ def _rel(p:Path, root:Path) -> str:
     try: return Path(p).resolve().relative_to(root).as_posix()
     except ValueError: return str(p)
 
-def _data_version(data_dir:Path, reads:list) -> str:
-    # the hash the report's version stamp shows (`data.tables_hash` over the tables it read), from the plain descriptor:
-    # `kuril_research.data` would bring pandas into this process, 0.35 CPU s of a cold run
-    dp = _descriptor(data_dir)
-    have = {r["name"] for r in dp["resources"] if r.get("profile") == "tabular-data-resource"} | {r for r in reads if (Path(data_dir) / f"{r}.geojson").is_file()}
-    try: return package_version(data_dir, dp, [n for n in reads if n in have])[:12]
-    except (KeyError, OSError): return "missing"
-
 def record_result(settings:Settings, step:Step, res:Result, manifest:dict) -> dict:
     "Write a report's files and its manifest record; return the record."
     rd, name, dd = settings.reports_dir, step.entry.stem, settings.data_dir
@@ -211,7 +202,7 @@ def record_result(settings:Settings, step:Step, res:Result, manifest:dict) -> di
     inputs = {**step.inputs, "tables": table_hashes(dd, tables_read(dd, res.reads))}
     rec = {"notebook": _rel(step.entry.notebook, settings.root), "parameters": step.entry.values,
            "declared": {n: {"type": p.type, "default": p.default, "help": p.help} for n, p in step.entry.declared.items()},
-           "inputs": inputs, "key": report_key(**inputs), "status": res.status, "data_package": _data_version(dd, res.reads)}
+           "inputs": inputs, "key": report_key(**inputs), "status": res.status, "data_package": data_version(dd, res.reads)}
     page, nb = output_path(rd, name, ".html"), output_path(rd, name, ".ipynb")
     fpage, fnb = output_path(rd, name, ".failed.html"), output_path(rd, name, ".failed.ipynb")
     if res.status == "ok":
